@@ -1,0 +1,311 @@
+//! The `hoinghi` command line: serve, migrate, seed, demo, user and token management.
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::config::Settings;
+use crate::domain::kinds::Role;
+use crate::error::Error;
+use crate::services::{auth, seed};
+use crate::startup::{Application, open_database};
+use crate::store::seed_ref;
+use crate::telemetry;
+
+/// hoinghi: plans training conferences and puts them in every delegate's calendar.
+#[derive(Debug, Parser)]
+#[command(name = "hoinghi", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings file (default: $HOINGHI_CONFIG, else ./hoinghi.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server on the configured database.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Load the seed files of DIR (default: the seed_dir setting, `seed/`); running it twice changes nothing.
+    Seed {
+        /// Directory of *.toml seed files.
+        dir: Option<PathBuf>,
+    },
+    /// Try hoinghi with no set-up: migrate, load the Hải Phòng example, create demo users, serve, and print how to sign in.
+    Demo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input; with none (or at a terminal) one is generated and printed.
+    Add(UserAdd),
+}
+
+/// `hoinghi user add`.
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    /// Login name (letters without diacritics, digits, . _ - @).
+    #[arg(long)]
+    pub login: String,
+    /// admin, department_staff or district_office.
+    #[arg(long)]
+    pub role: Role,
+    /// The user's unit: an id, or a seed key such as `pgddt-thuy-nguyen`. Required except for admin.
+    #[arg(long)]
+    pub unit: Option<String>,
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is printed as the last line.
+    Create {
+        /// The user's login.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Parses arguments, runs the command, and maps failure to a non-zero exit.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hoinghi: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    for var in Settings::unknown_env_vars() {
+        tracing::warn!(%var, "unknown HOINGHI_* variable ignored (a typo?)");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hoinghi: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hoinghi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A CLI failure, printed as one line.
+type CliResult = Result<(), String>;
+
+fn describe(e: Error) -> String {
+    match e {
+        Error::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Error::Conflict { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+async fn execute(command: Command, settings: Settings) -> CliResult {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            open_database(&settings).await.map_err(|e| e.to_string())?;
+            println!(
+                "Đã cập nhật cơ sở dữ liệu ({}).",
+                settings.database_url_redacted()
+            );
+            Ok(())
+        }
+        Command::Seed { dir } => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            let dir = dir.unwrap_or_else(|| settings.seed_dir.clone());
+            let report = seed::load_dir(&db, &dir).await.map_err(describe)?;
+            print_seed_report(&report);
+            Ok(())
+        }
+        Command::Demo => demo(settings).await,
+        Command::User(UserCommand::Add(a)) => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            let unit = match &a.unit {
+                Some(u) => Some(resolve_unit(&db, u).await?),
+                None => None,
+            };
+            let (password, generated) = read_or_generate_password()?;
+            let user = auth::create_user(&db, &a.login, &password, a.role, unit)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Đã tạo người dùng «{}» (vai trò {}).",
+                user.login,
+                user.role.as_str()
+            );
+            if generated {
+                println!("Mật khẩu: {password}");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { user, name }) => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            let u = auth::find_user(&db, &user)
+                .await
+                .map_err(describe)?
+                .ok_or_else(|| format!("không có người dùng «{user}»"))?;
+            let (_, secret) = auth::create_token(&db, u.id, "api", name, None)
+                .await
+                .map_err(describe)?;
+            println!("Mã truy cập cho «{}» (chỉ hiện một lần):", u.login);
+            println!("{secret}");
+            Ok(())
+        }
+    }
+}
+
+fn print_seed_report(report: &seed::Report) {
+    let mut parts: Vec<_> = report
+        .inserted
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    parts.sort();
+    println!(
+        "Dữ liệu mẫu: thêm {} bản ghi ({}), bỏ qua {} bản ghi đã có.",
+        report.total_inserted(),
+        if parts.is_empty() {
+            "không có".to_owned()
+        } else {
+            parts.join(", ")
+        },
+        report.skipped
+    );
+}
+
+async fn resolve_unit(db: &DatabaseConnection, unit: &str) -> Result<i64, String> {
+    if let Ok(id) = unit.parse::<i64>() {
+        return Ok(id);
+    }
+    seed_ref::Entity::find_by_id(unit.to_owned())
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .filter(|r| r.entity == "unit")
+        .map(|r| r.row_id)
+        .ok_or_else(|| format!("--unit: không có đơn vị mã hoặc khóa «{unit}»"))
+}
+
+fn read_or_generate_password() -> Result<(String, bool), String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if !line.is_empty() {
+            return Ok((line, false));
+        }
+    }
+    Ok((auth::generate_password(), true))
+}
+
+async fn serve(settings: Settings) -> CliResult {
+    let app = Application::build(settings.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(port = app.port(), database = %settings.database_url_redacted(), "listening");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// Demo users, created once; their passwords are kept in the data directory so that a
+/// later `demo` on the same data can print them again.
+const DEMO_USERS: &[(&str, Role, Option<&str>)] = &[
+    ("admin", Role::Admin, None),
+    ("sogddt", Role::DepartmentStaff, Some("sogddt-hp")),
+    (
+        "thuynguyen",
+        Role::DistrictOffice,
+        Some("pgddt-thuy-nguyen"),
+    ),
+];
+
+async fn demo(settings: Settings) -> CliResult {
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    let report = seed::load_dir(&db, &settings.seed_dir)
+        .await
+        .map_err(describe)?;
+    print_seed_report(&report);
+    settings.prepare_data_dir().map_err(|e| e.to_string())?;
+    let credentials_file = settings.data_dir.join("demo-credentials.txt");
+    let mut credentials = std::fs::read_to_string(&credentials_file).unwrap_or_default();
+    for (login, role, unit_key) in DEMO_USERS {
+        if auth::find_user(&db, login)
+            .await
+            .map_err(describe)?
+            .is_some()
+        {
+            continue;
+        }
+        let unit = match unit_key {
+            Some(k) => Some(resolve_unit(&db, k).await?),
+            None => None,
+        };
+        let password = auth::generate_password();
+        auth::create_user(&db, login, &password, *role, unit)
+            .await
+            .map_err(describe)?;
+        credentials.push_str(&format!("{login}\t{password}\t{}\n", role.as_str()));
+    }
+    let mut f = std::fs::File::create(&credentials_file).map_err(|e| e.to_string())?;
+    f.write_all(credentials.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let app = Application::build_with_db(&settings, db).map_err(|e| e.to_string())?;
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h);
+    let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+    let url = format!("http://{host}:{}", app.port());
+    println!("\nhoinghi đang chạy: {url}");
+    println!("  API: {url}/api/v1/…   Mô tả API: {url}/api/v1/openapi.json");
+    println!("Tài khoản thử (lưu trong {}):", credentials_file.display());
+    for line in credentials.lines() {
+        let cols: Vec<_> = line.split('\t').collect();
+        if let [login, password, role] = cols[..] {
+            println!("  {login:<12} mật khẩu {password}  ({role})");
+        }
+    }
+    println!(
+        "Đăng nhập: curl -c jar -H 'content-type: application/json' -d '{{\"login\":\"admin\",\"password\":\"…\"}}' {url}/api/v1/auth/login"
+    );
+    println!(
+        "Mã truy cập API: hoinghi token create --user admin   (rồi: curl -H 'Authorization: Bearer …' {url}/api/v1/conferences)"
+    );
+    println!("Dừng: Ctrl+C\n");
+    std::io::stdout().flush().ok();
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

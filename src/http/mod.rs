@@ -1,0 +1,107 @@
+//! actix-web: the JSON API under `/api/v1`, health, authentication, error mapping.
+//! Routes and the OpenAPI document are built from the same resource registry, so the
+//! document cannot drift from the handlers.
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+
+pub mod auth;
+pub mod crud;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub openapi: String,
+}
+
+/// Calls `$m!(Type)` for every resource of the API, in order.
+#[macro_export]
+macro_rules! for_each_resource {
+    ($m:ident) => {
+        $m!($crate::services::resources::unit::Units);
+        $m!($crate::services::resources::person::People);
+        $m!($crate::services::resources::hall::Halls);
+        $m!($crate::services::resources::speaker::Speakers);
+        $m!($crate::services::resources::plan::Plans);
+        $m!($crate::services::resources::plan_task::PlanTasks);
+        $m!($crate::services::resources::conference::Conferences);
+        $m!($crate::services::resources::agenda_item::AgendaItems);
+        $m!($crate::services::resources::attendance_rule::AttendanceRules);
+        $m!($crate::services::resources::bridge_point::BridgePoints);
+        $m!($crate::services::resources::delegate::Delegates);
+    };
+}
+
+/// Registers every route on an actix `ServiceConfig`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz));
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/auth/me", web::get().to(auth::me))
+            .route("/tokens", web::get().to(auth::list_tokens))
+            .route("/tokens", web::post().to(auth::create_token))
+            .route("/tokens/{id}", web::delete().to(auth::revoke_token))
+            .route(
+                "/conferences/{id}/detail",
+                web::get().to(crud::conference_detail),
+            )
+            .configure(|cfg| {
+                macro_rules! register {
+                    ($r:ty) => {
+                        crud::register::<$r>(cfg);
+                    };
+                }
+                for_each_resource!(register);
+            })
+            .default_service(web::to(error::not_found)),
+    );
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "database unreachable"}))
+        }
+    }
+}
+
+/// Builds the server on a bound listener.
+pub fn server(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    settings: &Settings,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(AppState {
+        db,
+        openapi: openapi::document().to_json().unwrap_or_default(),
+    });
+    let limit = settings.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(extract::json_config(limit))
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            .configure(routes)
+            .default_service(web::to(error::not_found))
+    })
+    .listen(listener)?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,307 @@
+//! `GET /api/v1/openapi.json`, built from the same resource registry as the routes
+//! (`for_each_resource!`), with schemas derived from the very types the handlers use.
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder, Ref, RefOr,
+    Required, Schema,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::AppState;
+use super::auth::{LoginInput, Me, TokenInput, TokenOutput};
+use super::error::ErrorBody;
+use crate::for_each_resource;
+use crate::services::crud::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Resource};
+use crate::services::nested::ConferenceDetail;
+
+struct Doc {
+    paths: PathsBuilder,
+    components: ComponentsBuilder,
+}
+
+fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn reference(name: &str) -> Ref {
+    Ref::from_schema_name(name)
+}
+
+fn response(description: &str, schema: Option<RefOr<Schema>>) -> utoipa::openapi::Response {
+    let mut r = ResponseBuilder::new().description(description);
+    if let Some(s) = schema {
+        r = r.content("application/json", json_content(s));
+    }
+    r.build()
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    response(description, Some(reference("ErrorBody").into()))
+}
+
+fn id_param() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(
+            ObjectBuilder::new().schema_type(Type::Integer).format(Some(
+                utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64),
+            )),
+        ))
+        .build()
+}
+
+fn query_param(name: &str, description: &str, ty: Type) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(ty)))
+        .build()
+}
+
+impl Doc {
+    fn schema<T: ToSchema>(&mut self) {
+        let mut nested = Vec::new();
+        T::schemas(&mut nested);
+        let mut c = std::mem::take(&mut self.components);
+        c = c
+            .schema(T::name(), <T as PartialSchema>::schema())
+            .schemas_from_iter(nested);
+        self.components = c;
+    }
+
+    fn op(&mut self, path: &str, method: HttpMethod, op: OperationBuilder) {
+        let paths = std::mem::take(&mut self.paths);
+        self.paths = paths.path(path, PathItem::new(method, op.build()));
+    }
+
+    fn resource<R: Resource>(&mut self) {
+        self.schema::<R::Input>();
+        self.schema::<R::Output>();
+        let input = R::Input::name().to_string();
+        let output = R::Output::name().to_string();
+        let tag = R::PATH;
+        let collection = format!("/api/v1/{}", R::PATH);
+        let item = format!("/api/v1/{}/{{id}}", R::PATH);
+        let page = ObjectBuilder::new()
+            .property("items", ArrayBuilder::new().items(reference(&output)))
+            .required("items")
+            .property("total", ObjectBuilder::new().schema_type(Type::Integer))
+            .required("total")
+            .property("page", ObjectBuilder::new().schema_type(Type::Integer))
+            .property("per_page", ObjectBuilder::new().schema_type(Type::Integer));
+        let mut list = OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("list_{}", R::NAME)))
+            .summary(Some(format!("List {} (paged)", R::NAME)))
+            .parameter(query_param("page", "page number, from 1", Type::Integer))
+            .parameter(query_param(
+                "per_page",
+                &format!("page size, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE})"),
+                Type::Integer,
+            ));
+        for f in R::FILTERS {
+            list = list.parameter(query_param(f.name, f.description, Type::String));
+        }
+        list = list
+            .response("200", response("a page", Some(page.into())))
+            .response("401", error_response("no valid credentials"))
+            .response("422", error_response("an unknown or invalid parameter"));
+        self.op(&collection, HttpMethod::Get, list);
+        let body = RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .content("application/json", json_content(reference(&input)))
+            .build();
+        self.op(
+            &collection,
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag(tag)
+                .operation_id(Some(format!("create_{}", R::NAME)))
+                .request_body(Some(body.clone()))
+                .response("201", response("created", Some(reference(&output).into())))
+                .response("403", error_response("outside the user's scope"))
+                .response("409", error_response("duplicate"))
+                .response("422", error_response("invalid input; the field is named")),
+        );
+        self.op(
+            &item,
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag(tag)
+                .operation_id(Some(format!("get_{}", R::NAME)))
+                .parameter(id_param())
+                .response("200", response("found", Some(reference(&output).into())))
+                .response("404", error_response("no such record")),
+        );
+        self.op(
+            &item,
+            HttpMethod::Put,
+            OperationBuilder::new()
+                .tag(tag)
+                .operation_id(Some(format!("update_{}", R::NAME)))
+                .parameter(id_param())
+                .request_body(Some(body))
+                .response("200", response("replaced", Some(reference(&output).into())))
+                .response("403", error_response("outside the user's scope"))
+                .response("404", error_response("no such record"))
+                .response("409", error_response("duplicate"))
+                .response("422", error_response("invalid input; the field is named")),
+        );
+        self.op(
+            &item,
+            HttpMethod::Delete,
+            OperationBuilder::new()
+                .tag(tag)
+                .operation_id(Some(format!("delete_{}", R::NAME)))
+                .parameter(id_param())
+                .response("204", response("deleted", None))
+                .response("404", error_response("no such record"))
+                .response("409", error_response("still referenced")),
+        );
+    }
+}
+
+/// The OpenAPI document of the whole API.
+pub fn document() -> OpenApi {
+    let mut doc = Doc {
+        paths: PathsBuilder::new(),
+        components: ComponentsBuilder::new(),
+    };
+    macro_rules! add {
+        ($r:ty) => {
+            doc.resource::<$r>();
+        };
+    }
+    for_each_resource!(add);
+    doc.schema::<ErrorBody>();
+    doc.schema::<LoginInput>();
+    doc.schema::<Me>();
+    doc.schema::<TokenInput>();
+    doc.schema::<TokenOutput>();
+    doc.schema::<ConferenceDetail>();
+    let body = |name: &str| {
+        RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .content("application/json", json_content(reference(name)))
+            .build()
+    };
+    doc.op(
+        "/api/v1/auth/login",
+        HttpMethod::Post,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("login"))
+            .summary(Some("Sign in; sets the hoinghi_session cookie"))
+            .request_body(Some(body("LoginInput")))
+            .response("200", response("signed in", Some(reference("Me").into())))
+            .response("401", error_response("wrong login or password"))
+            .security(SecurityRequirement::default()),
+    );
+    doc.op(
+        "/api/v1/auth/logout",
+        HttpMethod::Post,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("logout"))
+            .response("204", response("signed out", None)),
+    );
+    doc.op(
+        "/api/v1/auth/me",
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("me"))
+            .response(
+                "200",
+                response("the signed-in user", Some(reference("Me").into())),
+            ),
+    );
+    doc.op(
+        "/api/v1/tokens",
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("list_tokens"))
+            .response("200", response("the caller's tokens", None)),
+    );
+    doc.op(
+        "/api/v1/tokens",
+        HttpMethod::Post,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("create_token"))
+            .request_body(Some(body("TokenInput")))
+            .response(
+                "201",
+                response(
+                    "the token, with its secret shown once",
+                    Some(reference("TokenOutput").into()),
+                ),
+            ),
+    );
+    doc.op(
+        "/api/v1/tokens/{id}",
+        HttpMethod::Delete,
+        OperationBuilder::new()
+            .tag("auth")
+            .operation_id(Some("revoke_token"))
+            .parameter(id_param())
+            .response("204", response("revoked", None))
+            .response("404", error_response("no such token of yours")),
+    );
+    doc.op(
+        "/api/v1/conferences/{id}/detail",
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .tag("conferences")
+            .operation_id(Some("conference_detail"))
+            .summary(Some(
+                "A conference with its agenda, speakers, halls, bridge points and rules",
+            ))
+            .parameter(id_param())
+            .response(
+                "200",
+                response("the conference", Some(reference("ConferenceDetail").into())),
+            )
+            .response("404", error_response("no such conference")),
+    );
+    let components = doc
+        .components
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("hoinghi")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Hội nghị tập huấn: kế hoạch, chương trình, điểm cầu, đại biểu.",
+                )),
+        )
+        .paths(doc.paths)
+        .components(Some(components))
+        .security(Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]))
+        .build()
+}
+
+/// `GET /api/v1/openapi.json` (public, like any API description).
+pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi.clone())
+}

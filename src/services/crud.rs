@@ -1,0 +1,452 @@
+//! Create, read, update, delete and list for any [`Resource`]: validation (422), reference
+//! checks, authorisation by role and unit scope (403), one transaction per write, and
+//! constraint violations as conflicts (409). Each resource only says what is its own.
+use std::str::FromStr;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Select, TransactionTrait, Value,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use crate::domain::kinds::Role;
+use crate::domain::validate::{FieldError, Validator};
+use crate::error::{Error, Result};
+use crate::services::auth::Principal;
+use crate::store;
+
+/// The model of a resource's entity.
+pub type ModelOf<R> = <<R as Resource>::Entity as EntityTrait>::Model;
+/// The active model of a resource's entity.
+pub type ActiveOf<R> = <<R as Resource>::Entity as EntityTrait>::ActiveModel;
+/// The column enum of a resource's entity.
+pub type ColumnOf<R> = <<R as Resource>::Entity as EntityTrait>::Column;
+
+/// What a district-office user may do with a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DistrictAccess {
+    /// Read everything, change nothing.
+    ReadOnly,
+    /// Read and change only what lies in the office's area.
+    Scoped,
+}
+
+/// A list filter, documented in the OpenAPI description.
+pub struct Filter {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// Largest page a list returns.
+pub const MAX_PER_PAGE: u64 = 500;
+/// Page size when the client gives none.
+pub const DEFAULT_PER_PAGE: u64 = 50;
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// A resource of the JSON API, backed by one entity.
+#[allow(async_fn_in_trait)]
+pub trait Resource: Sized + 'static {
+    type Entity: EntityTrait;
+    /// The body of create and update (all fields; update replaces).
+    type Input: DeserializeOwned + ToSchema + Send + 'static;
+    /// What reads return.
+    type Output: Serialize + ToSchema + 'static;
+
+    /// English singular name: logs, seed sections (`unit`).
+    const NAME: &'static str;
+    /// Path segment under `/api/v1` (`units`).
+    const PATH: &'static str;
+    /// Vietnamese name for messages (`đơn vị`).
+    const LABEL: &'static str;
+    /// The filters `list` accepts besides `page` and `per_page`.
+    const FILTERS: &'static [Filter] = &[];
+    /// What district offices may do.
+    const DISTRICT: DistrictAccess = DistrictAccess::ReadOnly;
+
+    fn id_column() -> ColumnOf<Self>;
+    fn id(m: &ModelOf<Self>) -> i64;
+
+    /// Normalises and validates `input`, checks that what it references exists, resolves
+    /// local times. Problems go into `v`; `Err` is for failures that are not the input's.
+    async fn check(
+        db: &impl ConnectionTrait,
+        input: &mut Self::Input,
+        v: &mut Validator,
+        existing: Option<&ModelOf<Self>>,
+    ) -> Result<()>;
+
+    /// Every column from a checked input; `id` not set, timestamps `now`.
+    fn active(input: &Self::Input, now: chrono::NaiveDateTime) -> ActiveOf<Self>;
+
+    /// Runs inside the write's transaction after the row is written (child rows, paths).
+    async fn after_write(
+        _db: &impl ConnectionTrait,
+        m: ModelOf<Self>,
+        _input: &Self::Input,
+        _previous: Option<&ModelOf<Self>>,
+    ) -> Result<ModelOf<Self>> {
+        Ok(m)
+    }
+
+    /// Outputs for models, loading child rows in one query per child table.
+    async fn outputs(
+        db: &impl ConnectionTrait,
+        models: Vec<ModelOf<Self>>,
+    ) -> Result<Vec<Self::Output>>;
+
+    /// Applies the list filter `name=value`.
+    fn filter(
+        sel: Select<Self::Entity>,
+        name: &str,
+        _value: &str,
+    ) -> Result<Select<Self::Entity>, FieldError> {
+        let _ = sel;
+        Err(unknown_filter::<Self>(name))
+    }
+
+    /// Sort order of lists (by id unless said otherwise).
+    fn order(sel: Select<Self::Entity>) -> Select<Self::Entity> {
+        sel.order_by_asc(Self::id_column())
+    }
+
+    /// The units a write of `input` touches; a non-admin must have all in scope.
+    async fn owners_of_input(
+        db: &impl ConnectionTrait,
+        role: Role,
+        input: &Self::Input,
+    ) -> Result<Vec<i64>>;
+
+    /// The units an existing row belongs to.
+    async fn owners_of_model(
+        db: &impl ConnectionTrait,
+        role: Role,
+        m: &ModelOf<Self>,
+    ) -> Result<Vec<i64>>;
+
+    /// For [`DistrictAccess::Scoped`]: the column a district office's reads are limited by.
+    fn scope_column() -> Option<ColumnOf<Self>> {
+        None
+    }
+
+    /// The value of [`Resource::scope_column`] in a row.
+    fn scope_value(_m: &ModelOf<Self>) -> Option<i64> {
+        None
+    }
+}
+
+pub(crate) fn unknown_filter<R: Resource>(name: &str) -> FieldError {
+    let known: Vec<&str> = ["page", "per_page"]
+        .into_iter()
+        .chain(R::FILTERS.iter().map(|f| f.name))
+        .collect();
+    FieldError::new(
+        name,
+        "unknown_parameter",
+        format!(
+            "Tham số «{name}» không dùng được ở đây; dùng: {}.",
+            known.join(", ")
+        ),
+    )
+}
+
+/// Parses an id filter value and applies `col = value`.
+pub fn filter_id<E: EntityTrait>(
+    sel: Select<E>,
+    col: E::Column,
+    name: &str,
+    value: &str,
+) -> Result<Select<E>, FieldError> {
+    value
+        .parse::<i64>()
+        .map(|id| sel.filter(col.eq(id)))
+        .map_err(|_| {
+            FieldError::new(
+                name,
+                "invalid_id",
+                format!("Tham số «{name}» phải là một mã số."),
+            )
+        })
+}
+
+/// Parses a `col = value` filter on an enumeration column.
+pub fn filter_enum<E: EntityTrait, T: DeserializeOwned + Into<Value>>(
+    sel: Select<E>,
+    col: E::Column,
+    name: &str,
+    value: &str,
+) -> Result<Select<E>, FieldError> {
+    serde_json::from_value::<T>(serde_json::Value::String(value.to_owned()))
+        .map(|v| sel.filter(col.eq(v)))
+        .map_err(|_| {
+            FieldError::new(
+                name,
+                "invalid_value",
+                format!("Giá trị «{value}» của tham số «{name}» không hợp lệ."),
+            )
+        })
+}
+
+fn column<R: Resource>(name: &str) -> Result<ColumnOf<R>>
+where
+    ColumnOf<R>: FromStr,
+{
+    ColumnOf::<R>::from_str(name)
+        .map_err(|_| Error::Internal(format!("{} has no column {name}", R::NAME)))
+}
+
+fn forbidden<R: Resource>(role: Role) -> Error {
+    Error::Forbidden(match role {
+        Role::DistrictOffice if R::DISTRICT == DistrictAccess::Scoped => format!(
+            "Tài khoản này chỉ được làm việc với {} trong địa bàn của đơn vị mình.",
+            R::LABEL
+        ),
+        Role::DistrictOffice => format!(
+            "Tài khoản phòng/xã điều phối điểm cầu không được thay đổi {}.",
+            R::LABEL
+        ),
+        _ => format!(
+            "Bạn không có quyền thay đổi {} ngoài phạm vi đơn vị của mình.",
+            R::LABEL
+        ),
+    })
+}
+
+/// Allows a write touching `owners` or refuses it with 403.
+pub async fn authorize_write<R: Resource>(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    owners: &[i64],
+) -> Result<()> {
+    let allowed = match p.role {
+        Role::Admin => true,
+        Role::DepartmentStaff => p.scope.contains_all(db, owners).await?,
+        Role::DistrictOffice => {
+            R::DISTRICT == DistrictAccess::Scoped
+                && !owners.is_empty()
+                && p.scope.contains_all(db, owners).await?
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden::<R>(p.role))
+    }
+}
+
+async fn authorize_read<R: Resource>(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    m: &ModelOf<R>,
+) -> Result<()> {
+    if p.role == Role::DistrictOffice && R::DISTRICT == DistrictAccess::Scoped {
+        let inside = match R::scope_value(m) {
+            Some(u) => p.scope.contains_all(db, &[u]).await?,
+            None => false,
+        };
+        if !inside {
+            return Err(Error::Forbidden(format!(
+                "Tài khoản này chỉ được xem {} trong địa bàn của đơn vị mình.",
+                R::LABEL
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Loads one row or 404.
+pub async fn find<R: Resource>(db: &impl ConnectionTrait, id: i64) -> Result<ModelOf<R>> {
+    R::Entity::find()
+        .filter(R::id_column().eq(id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound {
+            entity: R::NAME,
+            label: R::LABEL,
+            id,
+        })
+}
+
+async fn output<R: Resource>(db: &impl ConnectionTrait, m: ModelOf<R>) -> Result<R::Output> {
+    R::outputs(db, vec![m])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal(format!("{} output lost", R::NAME)))
+}
+
+/// Lists a page of rows with the filters of `query`; unknown parameters are refused.
+pub async fn list<R: Resource>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    query: &[(String, String)],
+) -> Result<Page<R::Output>>
+where
+    ModelOf<R>: Send + Sync,
+{
+    let mut page = 1u64;
+    let mut per_page = DEFAULT_PER_PAGE;
+    let mut sel = R::Entity::find();
+    let mut v = Validator::new();
+    for (name, value) in query {
+        match name.as_str() {
+            "page" => match value.parse::<u64>() {
+                Ok(n) if n >= 1 => page = n,
+                _ => v.error(
+                    "page",
+                    "invalid_page",
+                    "Tham số «page» phải là số nguyên từ 1 trở lên.",
+                ),
+            },
+            "per_page" => match value.parse::<u64>() {
+                Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = n,
+                _ => v.error(
+                    "per_page",
+                    "invalid_per_page",
+                    format!("Tham số «per_page» phải là số nguyên từ 1 đến {MAX_PER_PAGE}."),
+                ),
+            },
+            _ => match R::filter(sel.clone(), name, value) {
+                Ok(s) => sel = s,
+                Err(e) => v.push(e),
+            },
+        }
+    }
+    if !v.is_empty() {
+        return Err(Error::Validation(v.into_errors()));
+    }
+    if p.role == Role::DistrictOffice && R::DISTRICT == DistrictAccess::Scoped {
+        if let Some(col) = R::scope_column() {
+            sel = sel.filter(col.in_subquery(p.scope.unit_ids_query()));
+        }
+    }
+    let paginator = R::order(sel).paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let models = paginator.fetch_page(page - 1).await?;
+    let items = R::outputs(db, models).await?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Reads one row.
+pub async fn get<R: Resource>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+) -> Result<R::Output> {
+    let m = find::<R>(db, id).await?;
+    authorize_read::<R>(db, p, &m).await?;
+    output::<R>(db, m).await
+}
+
+async fn checked<R: Resource>(
+    db: &impl ConnectionTrait,
+    input: &mut R::Input,
+    existing: Option<&ModelOf<R>>,
+) -> Result<()> {
+    let mut v = Validator::new();
+    R::check(db, input, &mut v, existing).await?;
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(v.into_errors()))
+    }
+}
+
+/// Validates, authorises and inserts, with child rows, in one transaction.
+pub async fn create<R: Resource>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    mut input: R::Input,
+) -> Result<R::Output>
+where
+    ModelOf<R>: IntoActiveModel<ActiveOf<R>> + Send + Sync,
+    ActiveOf<R>: Send,
+{
+    checked::<R>(db, &mut input, None).await?;
+    authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, &input).await?).await?;
+    let txn = db.begin().await?;
+    let m = R::active(&input, store::now()).insert(&txn).await?;
+    let m = R::after_write(&txn, m, &input, None).await?;
+    txn.commit().await?;
+    tracing::info!(resource = R::NAME, id = R::id(&m), user = %p.login, "created");
+    output::<R>(db, m).await
+}
+
+/// Inserts without authorisation (seed loading); validation still applies.
+pub async fn create_unchecked_auth<R: Resource>(
+    db: &impl ConnectionTrait,
+    mut input: R::Input,
+) -> Result<ModelOf<R>>
+where
+    ModelOf<R>: IntoActiveModel<ActiveOf<R>> + Send + Sync,
+    ActiveOf<R>: Send,
+{
+    checked::<R>(db, &mut input, None).await?;
+    let m = R::active(&input, store::now()).insert(db).await?;
+    R::after_write(db, m, &input, None).await
+}
+
+/// Validates, authorises (old and new owners) and replaces a row, in one transaction.
+pub async fn update<R: Resource>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    mut input: R::Input,
+) -> Result<R::Output>
+where
+    ModelOf<R>: IntoActiveModel<ActiveOf<R>> + Send + Sync,
+    ActiveOf<R>: Send,
+    ColumnOf<R>: FromStr,
+{
+    let existing = find::<R>(db, id).await?;
+    checked::<R>(db, &mut input, Some(&existing)).await?;
+    authorize_write::<R>(db, p, &R::owners_of_model(db, p.role, &existing).await?).await?;
+    authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, &input).await?).await?;
+    let mut am = R::active(&input, store::now());
+    am.set(R::id_column(), id.into());
+    am.not_set(column::<R>("created_at")?);
+    let txn = db.begin().await?;
+    let m = am.update(&txn).await?;
+    let m = R::after_write(&txn, m, &input, Some(&existing)).await?;
+    txn.commit().await?;
+    tracing::info!(resource = R::NAME, id, user = %p.login, "updated");
+    output::<R>(db, m).await
+}
+
+/// Authorises and deletes a row (child rows cascade); a row still referenced is a 409.
+pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64) -> Result<()> {
+    let existing = find::<R>(db, id).await?;
+    authorize_write::<R>(db, p, &R::owners_of_model(db, p.role, &existing).await?).await?;
+    let res = R::Entity::delete_many()
+        .filter(R::id_column().eq(id))
+        .exec(db)
+        .await;
+    match res.map_err(Error::from) {
+        Ok(_) => {
+            tracing::info!(resource = R::NAME, id, user = %p.login, "deleted");
+            Ok(())
+        }
+        Err(Error::Conflict { .. }) => Err(Error::Conflict {
+            field: None,
+            message: format!(
+                "Không thể xóa {} mã {id} vì còn dữ liệu khác tham chiếu tới.",
+                R::LABEL
+            ),
+        }),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,8 @@
+//! Use cases: the generic CRUD of every resource with its validation and authorisation,
+//! users and tokens, nested reads, and seeding.
+pub mod auth;
+pub mod crud;
+pub mod links;
+pub mod nested;
+pub mod resources;
+pub mod seed;

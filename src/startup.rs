@@ -1,0 +1,92 @@
+//! `Application::build`: connect, migrate, bind the listener, and expose the port, so
+//! that tests can start the app on port 0.
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::{http, store};
+
+/// A running (or ready to run) hoinghi server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the configured database and applies migrations.
+pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, StartError> {
+    if settings.database_url.is_none() {
+        settings.prepare_data_dir()?;
+    }
+    let url = settings.database_url();
+    let err = |source| StartError::Database {
+        url: settings.database_url_redacted(),
+        source,
+    };
+    let db = store::connect(url.expose_secret(), settings.database_max_connections)
+        .await
+        .map_err(err)?;
+    store::migrate(&db).await.map_err(err)?;
+    Ok(db)
+}
+
+impl Application {
+    /// Opens the database, migrates it and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let db = open_database(&settings).await?;
+        Self::build_with_db(&settings, db)
+    }
+
+    /// Binds the listener for an already opened database.
+    pub fn build_with_db(settings: &Settings, db: DatabaseConnection) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                bind: settings.bind.clone(),
+                source,
+            })?
+            .port();
+        let server =
+            http::server(listener, db.clone(), settings).map_err(|source| StartError::Bind {
+                bind: settings.bind.clone(),
+                source,
+            })?;
+        Ok(Self { port, server, db })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

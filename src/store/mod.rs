@@ -1,0 +1,59 @@
+//! sea-orm entities of hoinghi and the queries that go with them. Functions take
+//! `&impl ConnectionTrait` so they run alike on a connection and inside a transaction.
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+pub mod agenda_item;
+pub mod agenda_item_speaker;
+pub mod api_token;
+pub mod app_user;
+pub mod attendance_rule;
+pub mod attendance_rule_unit;
+pub mod bridge_point;
+pub mod bridge_point_unit;
+pub mod conference;
+pub mod conference_hall;
+pub mod delegate;
+pub mod hall;
+pub mod person;
+pub mod plan;
+pub mod plan_task;
+pub mod scope;
+pub mod seed_ref;
+pub mod speaker;
+pub mod unit;
+
+use migrations::{Migrator, MigratorTrait};
+
+/// Opens a pool on a `sqlite://…` or `postgres://…` URL. SQLite files are created when
+/// missing and switched to WAL so that readers never wait for the writer.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections.max(1))
+        .min_connections(1)
+        .sqlx_logging(false);
+    let db = Database::connect(opts).await?;
+    if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// The timestamp stored in `created_at` / `updated_at` (UTC, without zone).
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// `sqlite://PATH?mode=rwc` for a file path.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Whether a connection is on PostgreSQL.
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
