@@ -1,0 +1,10 @@
+//! The one integration test binary: each test starts the app on port 0 with a fresh
+//! database, on SQLite and on PostgreSQL (`HOINGHI_TEST_POSTGRES_URL`).
+mod helpers;
+
+mod auth;
+mod crud;
+mod openapi;
+mod roles;
+mod seed;
+mod validation;
