@@ -8,7 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// Environment variables that are not settings but are ours all the same.
-const OTHER_VARIABLES: &[&str] = &["HOINGHI_CONFIG", "HOINGHI_TEST_POSTGRES_URL"];
+const OTHER_VARIABLES: &[&str] = &[
+    "HOINGHI_CONFIG",
+    "HOINGHI_TEST_POSTGRES_URL",
+    "HOINGHI_BENCH_POSTGRES_URL",
+];
 
 /// Every setting of hoinghi.
 #[derive(Clone, Debug, Deserialize)]
@@ -93,11 +97,11 @@ impl Settings {
         let file = file.unwrap_or_else(|| PathBuf::from("hoinghi.toml"));
         Figment::new()
             .merge(Toml::file(&file))
-            .merge(
-                Env::prefixed("HOINGHI_")
-                    .split("__")
-                    .ignore(&["config", "test_postgres_url"]),
-            )
+            .merge(Env::prefixed("HOINGHI_").split("__").ignore(&[
+                "config",
+                "test_postgres_url",
+                "bench_postgres_url",
+            ]))
             .extract()
             .map_err(|e| ConfigError(e.to_string()))
     }
@@ -190,6 +194,23 @@ mod tests {
                 s.database_url_redacted()
                     .ends_with("data/hoinghi.db?mode=rwc")
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn test_and_bench_database_variables_are_not_settings() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "HOINGHI_BENCH_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1/test",
+            );
+            jail.set_env(
+                "HOINGHI_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1/test",
+            );
+            assert!(Settings::load(None).is_ok());
+            assert!(Settings::unknown_env_vars().is_empty());
             Ok(())
         });
     }
