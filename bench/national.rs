@@ -17,10 +17,10 @@
 //!   others at the bridge points of their commune;
 //! - an admin user and an API token, printed on the last line as `TOKEN=…`.
 //!
-//! Rows go in with `insert_many` in chunks under SQLite's 32,766-parameter limit, in one
-//! transaction, with explicit ids (so that `path` and every reference are known without
-//! reading back); PostgreSQL sequences are then moved past the loaded ids. Timings are
-//! printed, never asserted.
+//! Rows go in with explicit ids (so that `path` and every reference are known without
+//! reading back), in one transaction: on SQLite with `insert_many` in chunks under its
+//! 32,766-parameter limit, on PostgreSQL with `COPY … FROM STDIN`; PostgreSQL sequences
+//! are then moved past the loaded ids. Timings are printed, never asserted.
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -37,9 +37,12 @@ use hoinghi::store::{
     self, bridge_point, bridge_point_unit, conference, conference_hall, delegate, hall, person,
     unit,
 };
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::PgConnection;
+use sea_orm::sqlx::{AssertSqlSafe, Executor, Postgres};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, Iterable, PaginatorTrait, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityName, EntityTrait, IdenStatic, Iterable, PaginatorTrait, TransactionTrait, Value,
 };
 
 const USAGE: &str = "\
@@ -882,6 +885,63 @@ fn generate(now: NaiveDateTime) -> (Dataset, Vec<Commune>) {
     (d, communes)
 }
 
+/// Where the rows go, all in one transaction: SQLite gets multi-row `INSERT`s of at most
+/// [`MAX_PARAMS`] parameters each; PostgreSQL gets one `COPY … FROM STDIN` per table on
+/// one pooled connection, because a multi-row `INSERT` costs its server 50–70 µs a row
+/// to parse and plan, more than half the load (see `bench/README.md`).
+enum Sink {
+    Sqlite(DatabaseTransaction),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Sink {
+    async fn open(db: &DatabaseConnection) -> Result<Self, String> {
+        if store::is_postgres(db) {
+            let mut conn = db
+                .get_postgres_connection_pool()
+                .acquire()
+                .await
+                .map_err(|e| e.to_string())?;
+            conn.execute("BEGIN").await.map_err(|e| e.to_string())?;
+            Ok(Self::Postgres(conn))
+        } else {
+            Ok(Self::Sqlite(db.begin().await.map_err(|e| e.to_string())?))
+        }
+    }
+
+    async fn put<A: ActiveModelTrait>(&mut self, rows: Vec<A>) -> Result<u64, String> {
+        match self {
+            Self::Sqlite(txn) => insert_chunked(txn, rows).await.map_err(|e| e.to_string()),
+            Self::Postgres(conn) => copy_in(conn, rows).await,
+        }
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), String> {
+        match self {
+            Self::Sqlite(txn) => txn.execute_unprepared(sql).await.map(drop),
+            Self::Postgres(conn) => {
+                return conn
+                    .execute(AssertSqlSafe(sql.to_owned()))
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string());
+            }
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    async fn commit(self) -> Result<(), String> {
+        match self {
+            Self::Sqlite(txn) => txn.commit().await.map_err(|e| e.to_string()),
+            Self::Postgres(mut conn) => conn
+                .execute("COMMIT")
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Inserts `rows` with multi-row INSERTs of at most [`MAX_PARAMS`] parameters each.
 async fn insert_chunked<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<u64, DbErr>
 where
@@ -898,6 +958,66 @@ where
             .await?;
     }
     Ok(inserted)
+}
+
+/// Streams `rows` into their table with `COPY … FROM STDIN` (text format).
+async fn copy_in<A: ActiveModelTrait>(
+    conn: &mut PgConnection,
+    rows: Vec<A>,
+) -> Result<u64, String> {
+    let table = A::Entity::default().table_name().to_owned();
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect();
+    let mut buf = Vec::with_capacity(rows.len() * 128);
+    for row in &rows {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            let value = row.get(*c).into_value();
+            copy_value(&mut buf, value).map_err(|e| format!("{table}.{}: {e}", c.as_str()))?;
+        }
+        buf.push(b'\n');
+    }
+    let sql = format!("COPY \"{table}\" ({}) FROM STDIN", names.join(", "));
+    let mut copy = conn.copy_in_raw(&sql).await.map_err(|e| e.to_string())?;
+    copy.send(buf).await.map_err(|e| e.to_string())?;
+    copy.finish().await.map_err(|e| format!("{table}: {e}"))
+}
+
+/// One value in `COPY`'s text format: `\N` for NULL, text with `\\`, tab, newline and
+/// carriage return escaped.
+fn copy_value(buf: &mut Vec<u8>, value: Option<Value>) -> Result<(), String> {
+    let text = match value {
+        None => return Err("value not set".into()),
+        Some(Value::BigInt(v)) => v.map(|v| v.to_string()),
+        Some(Value::Int(v)) => v.map(|v| v.to_string()),
+        Some(Value::Bool(v)) => v.map(|v| if v { "t" } else { "f" }.to_owned()),
+        Some(Value::String(v)) => v,
+        Some(Value::ChronoDateTime(v)) => v.map(|v| v.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+        Some(Value::ChronoDateTimeUtc(v)) => {
+            v.map(|v| v.format("%Y-%m-%d %H:%M:%S%.f+00").to_string())
+        }
+        Some(other) => return Err(format!("no COPY text for {other:?}")),
+    };
+    match text {
+        None => buf.extend_from_slice(b"\\N"),
+        Some(t) => {
+            for b in t.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Timer {
@@ -988,23 +1108,19 @@ async fn load(opts: Options) -> Result<(), String> {
     ];
     t.lap("generate (in memory)");
 
-    let txn = db.begin().await.map_err(e)?;
-    insert_chunked(&txn, data.units).await.map_err(e)?;
+    let mut sink = Sink::open(&db).await?;
+    sink.put(data.units).await?;
     t.lap("insert unit");
-    insert_chunked(&txn, data.persons).await.map_err(e)?;
+    sink.put(data.persons).await?;
     t.lap("insert person");
-    insert_chunked(&txn, data.halls).await.map_err(e)?;
-    insert_chunked(&txn, data.conferences).await.map_err(e)?;
-    insert_chunked(&txn, data.conference_halls)
-        .await
-        .map_err(e)?;
+    sink.put(data.halls).await?;
+    sink.put(data.conferences).await?;
+    sink.put(data.conference_halls).await?;
     t.lap("insert hall + conference");
-    insert_chunked(&txn, data.bridge_points).await.map_err(e)?;
-    insert_chunked(&txn, data.bridge_point_units)
-        .await
-        .map_err(e)?;
+    sink.put(data.bridge_points).await?;
+    sink.put(data.bridge_point_units).await?;
     t.lap("insert bridge_point (+units)");
-    insert_chunked(&txn, data.delegates).await.map_err(e)?;
+    sink.put(data.delegates).await?;
     t.lap("insert delegate");
     if postgres {
         // Explicit ids leave the serial sequences behind; move them past the loaded rows.
@@ -1016,16 +1132,14 @@ async fn load(opts: Options) -> Result<(), String> {
             "bridge_point",
             "delegate",
         ] {
-            let sql = format!(
+            sink.execute(&format!(
                 "SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT MAX(id) FROM \"{table}\"))"
-            );
-            txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql))
-                .await
-                .map_err(e)?;
+            ))
+            .await?;
         }
         t.lap("advance sequences");
     }
-    txn.commit().await.map_err(e)?;
+    sink.commit().await?;
     t.lap("commit");
     let bulk = load_start.elapsed().as_secs_f64();
 

@@ -39,8 +39,13 @@ declare -A FAMILY=(
   [units_kind]="/api/v1/units?kind=people_committee&per_page=100 /api/v1/units?kind=people_committee&per_page=100&page=10 /api/v1/units?kind=people_committee&per_page=100&page=34"
   [bridge_points]="/api/v1/bridge-points?per_page=100&conference=2 /api/v1/bridge-points?per_page=100&conference=6 /api/v1/bridge-points?per_page=100&conference=15 /api/v1/bridge-points?per_page=100&conference=21 /api/v1/bridge-points?per_page=100&conference=35"
 )
-FAMILIES=(mixed delegates units units_kind bridge_points)
+# Keyset paging (`after=` the last id of the previous page) at the same depths as the
+# offset pages above: delegates after 0, 900, …; units (in path order) after unit ids
+# spread over the tree.
+FAMILY[keyset]="/api/v1/delegates?per_page=100&after=0 /api/v1/delegates?per_page=100&after=900 /api/v1/delegates?per_page=100&after=9900 /api/v1/delegates?per_page=100&after=24900 /api/v1/delegates?per_page=100&after=49900 /api/v1/delegates?per_page=100&after=99800 /api/v1/units?per_page=100&after=1 /api/v1/units?per_page=100&after=5000 /api/v1/units?per_page=100&after=20000 /api/v1/units?per_page=100&after=39000"
+FAMILIES=(mixed keyset delegates units units_kind bridge_points)
 FAMILY[mixed]="${FAMILY[delegates]} ${FAMILY[units]} ${FAMILY[units_kind]} ${FAMILY[bridge_points]}"
+ALL_URLS="${FAMILY[mixed]} ${FAMILY[keyset]}"
 
 log() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -170,7 +175,7 @@ bench_backend() {
   check_eq "GET /api/v1/delegates total" "$(get '/api/v1/delegates?per_page=100' | jq .total)" 100000
   check_eq "GET /api/v1/delegates items" "$(get '/api/v1/delegates?per_page=100' | jq '.items | length')" 100
   local path
-  for path in ${FAMILY[mixed]}; do
+  for path in $ALL_URLS; do
     [[ $(get "$path" | jq '.items | length') -gt 0 ]] || die "GET $path returned no items"
   done
   echo "  ok  every benchmarked URL answers 200 with items" >&2
@@ -199,7 +204,7 @@ bench_backend() {
   if [[ ${URL_DURATION%s} != 0 ]]; then
     log "$backend: each URL alone, one connection ($URL_DURATION each)"
     : >"$OUT/$backend-wrk1-urls.txt"
-    for path in ${FAMILY[mixed]}; do
+    for path in $ALL_URLS; do
       line=$(TOKEN=$TOKEN BENCH_PATHS=$path wrk -t1 -c1 -d"$URL_DURATION" -s "$LUA" "http://127.0.0.1:$PORT" | grep '^BENCH ') \
         || die "wrk printed no summary"
       echo "$path $line" | tee -a "$OUT/$backend-wrk1-urls.txt" >&2
@@ -253,7 +258,7 @@ done
     done
     echo "$header |"
     echo "$rule|"
-    for path in ${FAMILY[mixed]}; do
+    for path in $ALL_URLS; do
       row="| \`$path\`"
       for backend in "${BACKENDS[@]}"; do
         r=$(awk -v p="$path" '$1 == p' "$OUT/$backend-wrk1-urls.txt")

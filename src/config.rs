@@ -41,6 +41,10 @@ pub struct Settings {
     /// HTTP worker threads; 0 means one per CPU.
     #[serde(default)]
     pub workers: usize,
+    /// How long a list's `total` may be reused, in milliseconds, unless a write request
+    /// came first; 0 counts on every page.
+    #[serde(default = "default_list_total_ttl_ms")]
+    pub list_total_ttl_ms: u64,
 }
 
 fn default_bind() -> String {
@@ -58,6 +62,9 @@ fn default_seed_dir() -> PathBuf {
 fn default_log() -> String {
     "info".into()
 }
+fn default_list_total_ttl_ms() -> u64 {
+    2000
+}
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -73,6 +80,7 @@ impl Default for Settings {
             log: default_log(),
             max_body_bytes: default_max_body(),
             workers: 0,
+            list_total_ttl_ms: default_list_total_ttl_ms(),
         }
     }
 }
@@ -117,6 +125,7 @@ impl Settings {
             "log",
             "max_body_bytes",
             "workers",
+            "list_total_ttl_ms",
         ];
         std::env::vars()
             .map(|(k, _)| k)

@@ -3,11 +3,15 @@
 //! document cannot drift from the handlers.
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
+use std::time::Duration;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::Method;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::services::counts::Counts;
 
 pub mod auth;
 pub mod crud;
@@ -19,6 +23,8 @@ pub mod openapi;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub openapi: String,
+    /// List totals, forgotten after every write request.
+    pub counts: Counts,
 }
 
 /// Calls `$m!(Type)` for every resource of the API, in order.
@@ -87,10 +93,27 @@ pub fn server(
     let state = web::Data::new(AppState {
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),
+        counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),
     });
     let limit = settings.max_body_bytes;
     let mut server = HttpServer::new(move || {
+        let writes = state.clone();
         App::new()
+            .wrap_fn(move |req, srv| {
+                // Any request that may write makes every cached list total stale. Reads
+                // are GET and HEAD; everything else counts as a write, including one
+                // that failed (it may have written part of its work elsewhere first).
+                let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+                let state = writes.clone();
+                let response = srv.call(req);
+                async move {
+                    let response = response.await;
+                    if write {
+                        state.counts.invalidate();
+                    }
+                    response
+                }
+            })
             .wrap(tracing_actix_web::TracingLogger::default())
             .app_data(state.clone())
             .app_data(extract::json_config(limit))

@@ -97,12 +97,27 @@ impl Doc {
             .property("total", ObjectBuilder::new().schema_type(Type::Integer))
             .required("total")
             .property("page", ObjectBuilder::new().schema_type(Type::Integer))
-            .property("per_page", ObjectBuilder::new().schema_type(Type::Integer));
+            .property("per_page", ObjectBuilder::new().schema_type(Type::Integer))
+            .property(
+                "next_after",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("when the page is full: `after` for the next page")),
+            );
         let mut list = OperationBuilder::new()
             .tag(tag)
             .operation_id(Some(format!("list_{}", R::NAME)))
             .summary(Some(format!("List {} (paged)", R::NAME)))
-            .parameter(query_param("page", "page number, from 1", Type::Integer))
+            .parameter(query_param(
+                "page",
+                "page number, from 1 (offset paging; not with `after`)",
+                Type::Integer,
+            ))
+            .parameter(query_param(
+                "after",
+                "keyset paging: the `next_after` of the previous page; every page costs the same",
+                Type::Integer,
+            ))
             .parameter(query_param(
                 "per_page",
                 &format!("page size, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE})"),

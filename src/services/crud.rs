@@ -3,9 +3,11 @@
 //! constraint violations as conflicts (409). Each resource only says what is its own.
 use std::str::FromStr;
 
+use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Select, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityName, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait, Value,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,6 +17,7 @@ use crate::domain::kinds::Role;
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::{Error, Result};
 use crate::services::auth::Principal;
+use crate::services::counts::Counts;
 use crate::store;
 
 /// The model of a resource's entity.
@@ -51,6 +54,9 @@ pub struct Page<T> {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
+    /// When the page is full: the id to pass as `after=` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
 }
 
 /// A resource of the JSON API, backed by one entity.
@@ -114,10 +120,9 @@ pub trait Resource: Sized + 'static {
         Err(unknown_filter::<Self>(name))
     }
 
-    /// Sort order of lists (by id unless said otherwise).
-    fn order(sel: Select<Self::Entity>) -> Select<Self::Entity> {
-        sel.order_by_asc(Self::id_column())
-    }
+    /// Columns lists are sorted by, ascending; the last is `id`, so the order is total.
+    /// Keyset paging (`after=ID`) continues after a row by comparing these as a row value.
+    const ORDER: &'static [&'static str] = &["id"];
 
     /// The units a write of `input` touches; a non-admin must have all in scope.
     async fn owners_of_input(
@@ -285,27 +290,38 @@ async fn output<R: Resource>(db: &impl ConnectionTrait, m: ModelOf<R>) -> Result
 }
 
 /// Lists a page of rows with the filters of `query`; unknown parameters are refused.
+///
+/// Two ways to page: `page=N` (offset; each page costs its offset) or `after=ID`, the
+/// `next_after` of the previous page (keyset; every page costs the same). The total
+/// comes from `counts` when it holds a fresh one.
 pub async fn list<R: Resource>(
     db: &DatabaseConnection,
+    counts: &Counts,
     p: &Principal,
     query: &[(String, String)],
 ) -> Result<Page<R::Output>>
 where
     ModelOf<R>: Send + Sync,
 {
-    let mut page = 1u64;
+    let mut page = None;
+    let mut after = None;
     let mut per_page = DEFAULT_PER_PAGE;
     let mut sel = R::Entity::find();
+    let mut filters: Vec<(&str, &str)> = Vec::new();
     let mut v = Validator::new();
     for (name, value) in query {
         match name.as_str() {
             "page" => match value.parse::<u64>() {
-                Ok(n) if n >= 1 => page = n,
+                Ok(n) if n >= 1 => page = Some(n),
                 _ => v.error(
                     "page",
                     "invalid_page",
                     "Tham số «page» phải là số nguyên từ 1 trở lên.",
                 ),
+            },
+            "after" => match value.parse::<i64>() {
+                Ok(id) => after = Some(id),
+                _ => v.error("after", "invalid_id", "Tham số «after» phải là một mã số."),
             },
             "per_page" => match value.parse::<u64>() {
                 Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = n,
@@ -316,29 +332,123 @@ where
                 ),
             },
             _ => match R::filter(sel.clone(), name, value) {
-                Ok(s) => sel = s,
+                Ok(s) => {
+                    sel = s;
+                    filters.push((name, value));
+                }
                 Err(e) => v.push(e),
             },
         }
     }
+    if page.is_some() && after.is_some() {
+        v.error(
+            "after",
+            "conflicting_parameters",
+            "Chỉ dùng một trong hai tham số «page» hoặc «after».",
+        );
+    }
     if !v.is_empty() {
         return Err(Error::Validation(v.into_errors()));
     }
-    if p.role == Role::DistrictOffice && R::DISTRICT == DistrictAccess::Scoped {
+    let district = p.role == Role::DistrictOffice && R::DISTRICT == DistrictAccess::Scoped;
+    if district {
         if let Some(col) = R::scope_column() {
             sel = sel.filter(col.in_subquery(p.scope.unit_ids_query()));
         }
     }
-    let paginator = R::order(sel).paginate(db, per_page);
-    let total = paginator.num_items().await?;
-    let models = paginator.fetch_page(page - 1).await?;
+    filters.sort_unstable();
+    let key = format!(
+        "{}?{}{}",
+        R::NAME,
+        filters_key(&filters),
+        if district {
+            format!("&scope={}", p.scope.key())
+        } else {
+            String::new()
+        }
+    );
+    let total = match counts.get(&key) {
+        Ok(total) => total,
+        Err(ticket) => {
+            let total = sel.clone().count(db).await?;
+            counts.put(key, ticket, total);
+            total
+        }
+    };
+    let mut rows = order::<R>(sel);
+    if let Some(id) = after {
+        rows = keyset::<R>(db, rows, id).await?;
+    } else {
+        rows = rows.offset((page.unwrap_or(1) - 1).saturating_mul(per_page));
+    }
+    let models = rows.limit(per_page).all(db).await?;
+    let next_after = (models.len() as u64 == per_page)
+        .then(|| models.last().map(R::id))
+        .flatten();
     let items = R::outputs(db, models).await?;
     Ok(Page {
         items,
         total,
-        page,
+        page: page.unwrap_or(1),
         per_page,
+        next_after,
     })
+}
+
+/// `a=1&b=2` from sorted pairs: the filter part of a list's cache key.
+fn filters_key(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.replace(['&', '='], "_"), v.replace('&', "%26")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Sorts by [`Resource::ORDER`].
+pub fn order<R: Resource>(sel: Select<R::Entity>) -> Select<R::Entity> {
+    let table = R::Entity::default().table_name().to_owned();
+    R::ORDER.iter().fold(sel, |sel, c| {
+        sel.order_by_asc(Expr::col((Alias::new(&table), Alias::new(*c))))
+    })
+}
+
+/// The rows after row `id` in [`Resource::ORDER`]: `(a, b, id) > (a, b, id of row id)`.
+/// A cursor row deleted meanwhile is a 422 (for the plain id order any id will do).
+async fn keyset<R: Resource>(
+    db: &impl ConnectionTrait,
+    sel: Select<R::Entity>,
+    id: i64,
+) -> Result<Select<R::Entity>> {
+    if R::ORDER == ["id"] {
+        return Ok(sel.filter(R::id_column().gt(id)));
+    }
+    if R::Entity::find()
+        .filter(R::id_column().eq(id))
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(Error::Validation(vec![FieldError::new(
+            "after",
+            "cursor_not_found",
+            format!(
+                "Không còn {} mã {id} để đọc tiếp sau nó; hãy đọc lại từ trang đầu.",
+                R::LABEL
+            ),
+        )]));
+    }
+    let table = R::Entity::default().table_name().to_owned();
+    let outer: Vec<String> = R::ORDER
+        .iter()
+        .map(|c| format!(r#""{table}"."{c}""#))
+        .collect();
+    let inner: Vec<String> = R::ORDER.iter().map(|c| format!(r#"k."{c}""#)).collect();
+    // The id is written as a number: custom SQL placeholders differ between backends.
+    Ok(sel.filter(Expr::cust(format!(
+        r#"({}) > (SELECT {} FROM "{table}" AS k WHERE k."id" = {id})"#,
+        outer.join(", "),
+        inner.join(", ")
+    ))))
 }
 
 /// Reads one row.

@@ -41,7 +41,7 @@ pub async fn conference_detail(
         .order_by_asc(hall::Column::Id)
         .all(db)
         .await?;
-    let items = AgendaItems::order(
+    let items = crate::services::crud::order::<AgendaItems>(
         agenda_item::Entity::find().filter(agenda_item::Column::ConferenceId.eq(id)),
     )
     .all(db)
@@ -56,7 +56,7 @@ pub async fn conference_detail(
         .order_by_asc(speaker::Column::Id)
         .all(db)
         .await?;
-    let mut points = BridgePoints::order(
+    let mut points = crate::services::crud::order::<BridgePoints>(
         bridge_point::Entity::find().filter(bridge_point::Column::ConferenceId.eq(id)),
     );
     if p.role == crate::domain::kinds::Role::DistrictOffice {
@@ -64,7 +64,7 @@ pub async fn conference_detail(
             .filter(bridge_point::Column::CoordinatingUnitId.in_subquery(p.scope.unit_ids_query()));
     }
     let bridge_points = BridgePoints::outputs(db, points.all(db).await?).await?;
-    let rules = AttendanceRules::order(
+    let rules = crate::services::crud::order::<AttendanceRules>(
         attendance_rule::Entity::find().filter(attendance_rule::Column::ConferenceId.eq(id)),
     )
     .all(db)

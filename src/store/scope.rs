@@ -36,6 +36,11 @@ impl Scope {
         Ok(Self { prefixes })
     }
 
+    /// A short text that tells scopes apart (cache keys).
+    pub fn key(&self) -> String {
+        self.prefixes.join(",")
+    }
+
     /// Whether the scope is empty (its unit no longer exists).
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty()
@@ -95,7 +100,7 @@ impl Scope {
     pub fn unit_ids_query(&self) -> SelectStatement {
         let mut subtree = Condition::any();
         for p in &self.prefixes {
-            subtree = subtree.add(unit::Column::Path.starts_with(p.as_str()));
+            subtree = subtree.add(subtree_of(p));
         }
         let in_subtree = Query::select()
             .column(unit::Column::Id)
@@ -111,5 +116,42 @@ impl Scope {
                     .add(unit::Column::AreaUnitId.in_subquery(in_subtree)),
             )
             .to_owned()
+    }
+}
+
+/// The units whose path starts with `prefix` (a path such as `/1/9/`), as a range that the
+/// index on `path` serves: `path >= '/1/9/' AND path < '/1/90'` (`0` follows `/`). `LIKE
+/// '/1/9/%'` would be the same set, but SQLite's case-insensitive `LIKE` and PostgreSQL's
+/// `LIKE` outside the `C` collation do not use the index.
+pub fn subtree_of(prefix: &str) -> Condition {
+    Condition::all()
+        .add(unit::Column::Path.gte(prefix))
+        .add(unit::Column::Path.lt(path_upper_bound(prefix)))
+}
+
+/// The least string greater than every string that starts with `prefix`.
+fn path_upper_bound(prefix: &str) -> String {
+    match prefix.strip_suffix('/') {
+        Some(head) => format!("{head}0"),
+        // Paths always end with `/`; any other prefix gets the next string after it that
+        // cannot start with it (the prefix with U+10FFFF appended bounds it from above).
+        None => format!("{prefix}\u{10FFFF}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_bound_follows_every_descendant_and_nothing_else() {
+        let b = path_upper_bound("/1/9/");
+        assert_eq!(b, "/1/90");
+        for inside in ["/1/9/", "/1/9/12/", "/1/9/999/5/"] {
+            assert!(inside >= "/1/9/" && inside < b.as_str(), "{inside}");
+        }
+        for outside in ["/1/90/", "/1/91/", "/1/8/", "/1/", "/2/9/"] {
+            assert!(!(outside >= "/1/9/" && outside < b.as_str()), "{outside}");
+        }
     }
 }

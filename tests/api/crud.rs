@@ -277,6 +277,98 @@ store_test!(lists_are_paged_and_filtered, |app| {
     assert_eq!(error_field(&bad), "kind");
 });
 
+store_test!(
+    keyset_pages_read_every_row_once_and_totals_follow_writes,
+    |app| {
+        // Unit 1 and unit 10: a subtree filter on 1 must not take 10's subtree (`/10/…`).
+        let one = app
+            .unit("UBND tỉnh A", "people_committee", None, None)
+            .await;
+        assert_eq!(one, 1, "fresh database");
+        for i in 0..8 {
+            app.unit(&format!("Trường số {i}"), "school", Some(one), None)
+                .await;
+        }
+        let ten = app
+            .unit("UBND tỉnh B", "people_committee", None, None)
+            .await;
+        assert_eq!(ten, 10);
+        for i in 0..2 {
+            app.unit(&format!("Trường số {i}"), "school", Some(ten), None)
+                .await;
+        }
+        let (_, within_one) = app.get("/api/v1/units?within=1&per_page=500").await;
+        assert_eq!(within_one["total"], 9, "{within_one}");
+        let (_, within_ten) = app.get("/api/v1/units?within=10").await;
+        assert_eq!(within_ten["total"], 3);
+        let (_, within_none) = app.get("/api/v1/units?within=999").await;
+        assert_eq!(within_none["total"], 0);
+
+        // Following `next_after` gives the rows of one big page, in the same order.
+        let (_, all) = app.get("/api/v1/units?per_page=500").await;
+        let expected: Vec<i64> = ids(&all);
+        assert_eq!(expected.len(), 12);
+        let mut seen = Vec::new();
+        let mut url = "/api/v1/units?per_page=5".to_owned();
+        loop {
+            let (status, page) = app.get(&url).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            assert_eq!(page["total"], 12);
+            seen.extend(ids(&page));
+            match page["next_after"].as_i64() {
+                Some(after) => url = format!("/api/v1/units?per_page=5&after={after}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected);
+
+        // Ties in the order (three conferences at the same time) are broken by id.
+        let c: Vec<i64> = [
+            app.conference(one).await,
+            app.conference(one).await,
+            app.conference(one).await,
+        ]
+        .into();
+        let (_, first) = app.get("/api/v1/conferences?per_page=1").await;
+        let mut seen = ids(&first);
+        let mut after = first["next_after"].as_i64();
+        while let Some(a) = after {
+            let (_, page) = app
+                .get(&format!("/api/v1/conferences?per_page=1&after={a}"))
+                .await;
+            seen.extend(ids(&page));
+            after = page["next_after"].as_i64();
+        }
+        assert_eq!(seen, c);
+
+        let (status, bad) = app.get("/api/v1/units?page=2&after=3").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error_field(&bad), "after");
+        let (status, bad) = app.get("/api/v1/units?after=999").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            bad["error"]["errors"][0]["code"], "cursor_not_found",
+            "{bad}"
+        );
+
+        // A total read just before a write is not served after it.
+        let (_, before) = app.get("/api/v1/units?kind=school").await;
+        assert_eq!(before["total"], 10);
+        app.unit("Trường mới", "school", Some(ten), None).await;
+        let (_, after_write) = app.get("/api/v1/units?kind=school").await;
+        assert_eq!(after_write["total"], 11);
+    }
+);
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect()
+}
+
 store_test!(moving_a_unit_moves_its_subtree, |app| {
     let a = app
         .unit("UBND huyện A", "people_committee", None, None)

@@ -23,7 +23,9 @@ store_test!(
                     continue; // it would end the admin's token; tested in auth.rs
                 }
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let concrete = path.replace("{id}", "999999");
+                let concrete = path
+                    .replace("{id}", "999999")
+                    .replace("{item_id}", "999999");
                 let (status, body) = app
                     .request(m.clone(), &concrete, Some(&app.admin_token), None)
                     .await;

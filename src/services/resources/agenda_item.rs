@@ -1,5 +1,5 @@
 //! Agenda items: time slot, content, performer as printed, and linked speakers.
-use sea_orm::{ConnectionTrait, NotSet, QueryOrder, Select, Set};
+use sea_orm::{ConnectionTrait, NotSet, Select, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,6 +44,7 @@ impl Resource for AgendaItems {
     type Input = AgendaItemInput;
     type Output = AgendaItemOutput;
     const NAME: &'static str = "agenda_item";
+    const ORDER: &'static [&'static str] = &["conference_id", "starts_at", "id"];
     const PATH: &'static str = "agenda-items";
     const LABEL: &'static str = "mục chương trình";
     const FILTERS: &'static [Filter] = &[Filter {
@@ -158,12 +159,6 @@ impl Resource for AgendaItems {
             "conference" => filter_id(sel, agenda_item::Column::ConferenceId, name, value),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<agenda_item::Entity>) -> Select<agenda_item::Entity> {
-        sel.order_by_asc(agenda_item::Column::ConferenceId)
-            .order_by_asc(agenda_item::Column::StartsAt)
-            .order_by_asc(agenda_item::Column::Id)
     }
 
     async fn owners_of_input(

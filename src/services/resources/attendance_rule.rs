@@ -1,5 +1,5 @@
 //! Attendance rules (thành phần tham dự): which units, how many each, where.
-use sea_orm::{ConnectionTrait, NotSet, QueryOrder, Select, Set};
+use sea_orm::{ConnectionTrait, NotSet, Select, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -57,6 +57,7 @@ impl Resource for AttendanceRules {
     type Input = AttendanceRuleInput;
     type Output = AttendanceRuleOutput;
     const NAME: &'static str = "attendance_rule";
+    const ORDER: &'static [&'static str] = &["conference_id", "position", "id"];
     const PATH: &'static str = "attendance-rules";
     const LABEL: &'static str = "thành phần tham dự";
     const FILTERS: &'static [Filter] = &[Filter {
@@ -189,12 +190,6 @@ impl Resource for AttendanceRules {
             "conference" => filter_id(sel, attendance_rule::Column::ConferenceId, name, value),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<attendance_rule::Entity>) -> Select<attendance_rule::Entity> {
-        sel.order_by_asc(attendance_rule::Column::ConferenceId)
-            .order_by_asc(attendance_rule::Column::Position)
-            .order_by_asc(attendance_rule::Column::Id)
     }
 
     async fn owners_of_input(

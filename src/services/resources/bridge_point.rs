@@ -1,6 +1,6 @@
 //! Bridge points (điểm cầu): a unit hosts an online site of a conference, a coordinating
 //! unit (the district office) manages it, several units attend there.
-use sea_orm::{ConnectionTrait, EntityTrait, NotSet, QueryOrder, Select, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Select, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,6 +65,7 @@ impl Resource for BridgePoints {
     type Input = BridgePointInput;
     type Output = BridgePointOutput;
     const NAME: &'static str = "bridge_point";
+    const ORDER: &'static [&'static str] = &["conference_id", "position", "id"];
     const PATH: &'static str = "bridge-points";
     const LABEL: &'static str = "điểm cầu";
     const DISTRICT: DistrictAccess = DistrictAccess::Scoped;
@@ -221,12 +222,6 @@ impl Resource for BridgePoints {
             "host" => filter_id(sel, bridge_point::Column::HostUnitId, name, value),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<bridge_point::Entity>) -> Select<bridge_point::Entity> {
-        sel.order_by_asc(bridge_point::Column::ConferenceId)
-            .order_by_asc(bridge_point::Column::Position)
-            .order_by_asc(bridge_point::Column::Id)
     }
 
     /// Department staff act through the conference's organiser; a district office must

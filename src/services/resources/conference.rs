@@ -1,7 +1,5 @@
 //! Conferences: when (instants and zone), how (mode), where (halls), and their status.
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, NotSet, QueryFilter, QueryOrder, Select, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, NotSet, QueryFilter, Select, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,6 +66,7 @@ impl Resource for Conferences {
     type Input = ConferenceInput;
     type Output = ConferenceOutput;
     const NAME: &'static str = "conference";
+    const ORDER: &'static [&'static str] = &["starts_at", "id"];
     const PATH: &'static str = "conferences";
     const LABEL: &'static str = "hội nghị";
     const FILTERS: &'static [Filter] = &[
@@ -269,11 +268,6 @@ impl Resource for Conferences {
         }
     }
 
-    fn order(sel: Select<conference::Entity>) -> Select<conference::Entity> {
-        sel.order_by_asc(conference::Column::StartsAt)
-            .order_by_asc(conference::Column::Id)
-    }
-
     async fn owners_of_input(
         _db: &impl ConnectionTrait,
         _role: Role,
@@ -290,3 +284,4 @@ impl Resource for Conferences {
         Ok(vec![m.organiser_unit_id])
     }
 }
+

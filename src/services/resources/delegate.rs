@@ -1,6 +1,6 @@
 //! Delegates: a person invited to a conference for a unit, at a hall, a bridge point or
 //! online, with their reply.
-use sea_orm::{ConnectionTrait, EntityTrait, NotSet, QueryOrder, Select, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Select, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -208,10 +208,6 @@ impl Resource for Delegates {
             "reply" => filter_enum::<_, Reply>(sel, delegate::Column::Reply, name, value),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<delegate::Entity>) -> Select<delegate::Entity> {
-        sel.order_by_asc(delegate::Column::Id)
     }
 
     async fn owners_of_input(

@@ -1,5 +1,5 @@
 //! Rows of a plan's task-assignment table: content, lead unit, supporting units, period.
-use sea_orm::{ConnectionTrait, NotSet, QueryOrder, Select, Set};
+use sea_orm::{ConnectionTrait, NotSet, Select, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -49,6 +49,7 @@ impl Resource for PlanTasks {
     type Input = PlanTaskInput;
     type Output = plan_task::Model;
     const NAME: &'static str = "plan_task";
+    const ORDER: &'static [&'static str] = &["plan_id", "position", "id"];
     const PATH: &'static str = "plan-tasks";
     const LABEL: &'static str = "nhiệm vụ";
     const FILTERS: &'static [Filter] = &[
@@ -147,12 +148,6 @@ impl Resource for PlanTasks {
             "lead_unit" => filter_id(sel, plan_task::Column::LeadUnitId, name, value),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<plan_task::Entity>) -> Select<plan_task::Entity> {
-        sel.order_by_asc(plan_task::Column::PlanId)
-            .order_by_asc(plan_task::Column::Position)
-            .order_by_asc(plan_task::Column::Id)
     }
 
     async fn owners_of_input(

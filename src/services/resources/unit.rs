@@ -1,7 +1,6 @@
 //! Units: the administrative tree (Sở, UBND, Phòng GDĐT, schools, associations…).
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Select, Set,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -54,6 +53,7 @@ impl Resource for Units {
     type Input = UnitInput;
     type Output = unit::Model;
     const NAME: &'static str = "unit";
+    const ORDER: &'static [&'static str] = &["path"];
     const PATH: &'static str = "units";
     const LABEL: &'static str = "đơn vị";
     const FILTERS: &'static [Filter] = &[
@@ -205,7 +205,7 @@ impl Resource for Units {
             "area" => filter_id(sel, unit::Column::AreaUnitId, name, value),
             "within" => value
                 .parse::<i64>()
-                .map(|id| sel.filter(unit::Column::Path.like(format!("%/{id}/%"))))
+                .map(|id| sel.filter(within(id)))
                 .map_err(|_| {
                     FieldError::new(name, "invalid_id", "Tham số «within» phải là một mã số.")
                 }),
@@ -217,10 +217,6 @@ impl Resource for Units {
             "q" => Ok(sel.filter(unit::Column::Name.contains(text::nfc(value)))),
             _ => Err(unknown_filter::<Self>(name)),
         }
-    }
-
-    fn order(sel: Select<unit::Entity>) -> Select<unit::Entity> {
-        sel.order_by_asc(unit::Column::Path)
     }
 
     async fn owners_of_input(
@@ -252,4 +248,15 @@ pub async fn find_by_name(
         None => sel.filter(unit::Column::ParentId.is_null()),
     };
     Ok(sel.one(db).await?)
+}
+
+/// The subtree of unit `id` (itself included), as a range of paths that the index on
+/// `path` serves (see [`crate::store::scope::subtree_of`]): its bounds come from the unit's
+/// own path in a sub-query, so an unknown id matches nothing. The id is written into the
+/// SQL as a number: placeholders in custom SQL differ between SQLite (`?`) and PostgreSQL
+/// (`$1`), and an `i64` cannot carry anything else.
+fn within(id: i64) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::cust(format!(
+        r#""unit"."path" >= (SELECT w."path" FROM "unit" AS w WHERE w."id" = {id}) AND "unit"."path" < (SELECT substr(w."path", 1, length(w."path") - 1) || '0' FROM "unit" AS w WHERE w."id" = {id})"#
+    ))
 }
