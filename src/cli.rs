@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use crate::config::Settings;
 use crate::domain::kinds::Role;
 use crate::error::Error;
-use crate::services::{auth, seed};
+use crate::services::{auth, checks, seed};
 use crate::startup::{Application, open_database};
 use crate::store::seed_ref;
 use crate::telemetry;
@@ -45,6 +45,26 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
+    Check(CheckArgs),
+}
+
+/// `hoinghi check`: one conference, one plan, or a period (default: the coming 90 days).
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").args(["conference", "plan", "from"])))]
+pub struct CheckArgs {
+    /// A conference: an id or a seed key such as `conf-dvht`.
+    #[arg(long)]
+    pub conference: Option<String>,
+    /// A plan: an id or a seed key such as `plan-1609`.
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// First day of the period (2024-12-18), with --to.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day of the period, included.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
 }
 
 /// User commands.
@@ -169,6 +189,7 @@ async fn execute(command: Command, settings: Settings) -> CliResult {
             }
             Ok(())
         }
+        Command::Check(a) => check(&settings, a).await,
         Command::Token(TokenCommand::Create { user, name }) => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             let u = auth::find_user(&db, &user)
@@ -205,16 +226,59 @@ fn print_seed_report(report: &seed::Report) {
 }
 
 async fn resolve_unit(db: &DatabaseConnection, unit: &str) -> Result<i64, String> {
-    if let Ok(id) = unit.parse::<i64>() {
+    resolve_ref(db, "unit", "--unit", "đơn vị", unit).await
+}
+
+/// An id, or the seed key of a row of `entity`.
+async fn resolve_ref(
+    db: &DatabaseConnection,
+    entity: &str,
+    flag: &str,
+    label: &str,
+    value: &str,
+) -> Result<i64, String> {
+    if let Ok(id) = value.parse::<i64>() {
         return Ok(id);
     }
-    seed_ref::Entity::find_by_id(unit.to_owned())
+    seed_ref::Entity::find_by_id(value.to_owned())
         .one(db)
         .await
         .map_err(|e| e.to_string())?
-        .filter(|r| r.entity == "unit")
+        .filter(|r| r.entity == entity)
         .map(|r| r.row_id)
-        .ok_or_else(|| format!("--unit: không có đơn vị mã hoặc khóa «{unit}»"))
+        .ok_or_else(|| format!("{flag}: không có {label} mã hoặc khóa «{value}»"))
+}
+
+async fn check(settings: &Settings, a: CheckArgs) -> CliResult {
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    let report = if let Some(c) = &a.conference {
+        let id = resolve_ref(&db, "conference", "--conference", "hội nghị", c).await?;
+        checks::for_conference(&db, id).await
+    } else if let Some(p) = &a.plan {
+        let id = resolve_ref(&db, "plan", "--plan", "kế hoạch", p).await?;
+        checks::for_plan(&db, id).await
+    } else {
+        let (from, to) = match (&a.from, &a.to) {
+            (Some(f), Some(t)) => {
+                let q = [("from".to_owned(), f.clone()), ("to".to_owned(), t.clone())];
+                crate::http::checks::parse_period(&q).map_err(describe)?
+            }
+            _ => {
+                let now = chrono::Utc::now();
+                (now, now + chrono::TimeDelta::days(90))
+            }
+        };
+        checks::for_period(&db, from, to).await
+    }
+    .map_err(describe)?;
+    print!("{}", checks::table(&report));
+    if report.has_errors() {
+        return Err(format!(
+            "{} lỗi, {} cảnh báo: cần xử lý các lỗi trước khi công bố.",
+            report.errors, report.warnings
+        ));
+    }
+    Ok(())
 }
 
 fn read_or_generate_password() -> Result<(String, bool), String> {

@@ -22,6 +22,13 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
+    /// A change refused because the scheduling checks find errors (publishing a
+    /// conference with a clash); nothing was changed.
+    #[error("refused by {} scheduling error(s)", .diagnostics.iter().filter(|d| d.severity == crate::domain::checks::Severity::Error).count())]
+    ChecksFailed {
+        message: String,
+        diagnostics: Vec<crate::domain::checks::Diagnostic>,
+    },
     /// No valid credentials.
     #[error("authentication required")]
     Unauthenticated,

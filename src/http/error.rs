@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::checks::Diagnostic;
 use crate::domain::validate::FieldError;
 use crate::error::Error;
 
@@ -26,6 +27,9 @@ pub struct ErrorDetail {
     /// Every invalid field, for validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `checks_failed`: what the scheduling checks found (errors and warnings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A JSON error response.
@@ -46,6 +50,7 @@ pub fn json(
             message: message.into(),
             field,
             errors,
+            diagnostics: Vec::new(),
         },
     })
 }
@@ -66,7 +71,7 @@ impl ResponseError for Error {
         match self {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Conflict { .. } | Error::ChecksFailed { .. } => StatusCode::CONFLICT,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Db(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,6 +114,18 @@ impl ResponseError for Error {
                 vec![],
             ),
             Error::Forbidden(m) => json(status, "forbidden", m.clone(), None, vec![]),
+            Error::ChecksFailed {
+                message,
+                diagnostics,
+            } => HttpResponse::build(status).json(ErrorBody {
+                error: ErrorDetail {
+                    code: "checks_failed".into(),
+                    message: message.clone(),
+                    field: None,
+                    errors: Vec::new(),
+                    diagnostics: diagnostics.clone(),
+                },
+            }),
             Error::Db(_) | Error::Internal(_) => json(
                 status,
                 "internal",

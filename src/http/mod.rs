@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::services::counts::Counts;
 
 pub mod auth;
+pub mod checks;
 pub mod crud;
 pub mod error;
 pub mod extract;
@@ -61,6 +62,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/detail",
                 web::get().to(crud::conference_detail),
             )
+            .route(
+                "/conferences/{id}/checks",
+                web::get().to(checks::conference),
+            )
+            .route("/plans/{id}/checks", web::get().to(checks::plan))
+            .route("/checks", web::get().to(checks::period))
+            .route(
+                "/conferences/{id}/agenda",
+                web::post().to(checks::insert_item),
+            )
+            .route(
+                "/conferences/{id}/agenda/{item_id}/move",
+                web::post().to(checks::move_item),
+            )
+            .route(
+                "/conferences/{id}/reschedule",
+                web::post().to(checks::reschedule),
+            )
+            .route("/conferences/{id}/publish", web::post().to(checks::publish))
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {

@@ -16,6 +16,8 @@ use super::AppState;
 use super::auth::{LoginInput, Me, TokenInput, TokenOutput};
 use super::error::ErrorBody;
 use crate::for_each_resource;
+use crate::services::agenda::{AgendaChange, InsertItem, MoveItem, Publish, Reschedule};
+use crate::services::checks::Report;
 use crate::services::crud::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Resource};
 use crate::services::nested::ConferenceDetail;
 
@@ -81,6 +83,127 @@ impl Doc {
     fn op(&mut self, path: &str, method: HttpMethod, op: OperationBuilder) {
         let paths = std::mem::take(&mut self.paths);
         self.paths = paths.path(path, PathItem::new(method, op.build()));
+    }
+
+    /// The scheduling checks and the agenda edits (`http::checks`).
+    fn checks(&mut self) {
+        let report = |what: &str| response(what, Some(reference("Report").into()));
+        let change = |what: &str| response(what, Some(reference("AgendaChange").into()));
+        let body = |name: &str| {
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_content(reference(name)))
+                .build()
+        };
+        let refused =
+            || error_response("refused by the checks (`checks_failed`, with the diagnostics)");
+        self.op(
+            "/api/v1/conferences/{id}/checks",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("conference_checks"))
+                .summary(Some(
+                    "Scheduling checks of a conference, against every conference it overlaps",
+                ))
+                .parameter(id_param())
+                .response("200", report("the diagnostics"))
+                .response("404", error_response("no such conference")),
+        );
+        self.op(
+            "/api/v1/plans/{id}/checks",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("plan_checks"))
+                .summary(Some("Scheduling checks of every conference of a plan"))
+                .parameter(id_param())
+                .response("200", report("the diagnostics"))
+                .response("404", error_response("no such plan")),
+        );
+        self.op(
+            "/api/v1/checks",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("period_checks"))
+                .summary(Some(
+                    "Scheduling checks of every conference overlapping a period",
+                ))
+                .parameter(query_param(
+                    "from",
+                    "first day (2024-12-18, Asia/Ho_Chi_Minh) or an instant; required",
+                    Type::String,
+                ))
+                .parameter(query_param(
+                    "to",
+                    "last day, included, or an instant; required",
+                    Type::String,
+                ))
+                .response("200", report("the diagnostics"))
+                .response("422", error_response("a missing or invalid `from`/`to`")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/agenda",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("insert_agenda_item"))
+                .summary(Some(
+                    "Insert an agenda item; with `reflow`, later items move back by its length",
+                ))
+                .parameter(id_param())
+                .request_body(Some(body("InsertItem")))
+                .response("201", change("the new agenda and its checks"))
+                .response("422", error_response("invalid item")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/agenda/{item_id}/move",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("move_agenda_item"))
+                .summary(Some("Move an agenda item; with `shift_following`, every later item by the same amount"))
+                .parameter(id_param())
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("item_id")
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                        .build(),
+                )
+                .request_body(Some(body("MoveItem")))
+                .response("200", change("the new agenda and its checks"))
+                .response("404", error_response("no such conference or item")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/reschedule",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("reschedule_conference"))
+                .summary(Some(
+                    "Move a conference and its whole agenda to a new start",
+                ))
+                .parameter(id_param())
+                .request_body(Some(body("Reschedule")))
+                .response("200", change("the moved conference, its agenda and checks")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/publish",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("checks")
+                .operation_id(Some("publish_conference"))
+                .summary(Some(
+                    "Publish: refused while an error remains, or a warning not acknowledged",
+                ))
+                .parameter(id_param())
+                .request_body(Some(body("Publish")))
+                .response("200", change("published, with its warnings"))
+                .response("409", refused()),
+        );
     }
 
     fn resource<R: Resource>(&mut self) {
@@ -203,6 +326,12 @@ pub fn document() -> OpenApi {
     doc.schema::<TokenInput>();
     doc.schema::<TokenOutput>();
     doc.schema::<ConferenceDetail>();
+    doc.schema::<Report>();
+    doc.schema::<AgendaChange>();
+    doc.schema::<MoveItem>();
+    doc.schema::<InsertItem>();
+    doc.schema::<Reschedule>();
+    doc.schema::<Publish>();
     let body = |name: &str| {
         RequestBodyBuilder::new()
             .required(Some(Required::True))
@@ -289,6 +418,7 @@ pub fn document() -> OpenApi {
             )
             .response("404", error_response("no such conference")),
     );
+    doc.checks();
     let components = doc
         .components
         .security_scheme(

@@ -1,6 +1,8 @@
 //! Use cases: the generic CRUD of every resource with its validation and authorisation,
 //! users and tokens, nested reads, and seeding.
+pub mod agenda;
 pub mod auth;
+pub mod checks;
 pub mod counts;
 pub mod crud;
 pub mod links;

@@ -3,6 +3,8 @@
 mod helpers;
 
 mod auth;
+mod checks;
+mod cli;
 mod crud;
 mod openapi;
 mod roles;

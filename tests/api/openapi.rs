@@ -38,6 +38,18 @@ store_test!(
                 );
             }
         }
+        for route in [
+            "/api/v1/conferences/{id}/checks",
+            "/api/v1/plans/{id}/checks",
+            "/api/v1/checks",
+            "/api/v1/conferences/{id}/agenda/{item_id}/move",
+            "/api/v1/conferences/{id}/publish",
+        ] {
+            assert!(
+                paths.contains_key(route),
+                "{route} missing from the document"
+            );
+        }
         for resource in [
             "units",
             "people",

@@ -75,7 +75,21 @@ store_test!(the_hai_phong_seed_loads_once, |app| {
     );
     assert_eq!(morning["speakers"].as_array().unwrap().len(), 3);
     assert_eq!(morning["attendance_rules"].as_array().unwrap().len(), 8);
-    assert_eq!(morning["bridge_points"].as_array().unwrap().len(), 32);
+    // The 32 points of Thủy Nguyên's plan 250 and one Phòng GDĐT point for each of the
+    // other 14 districts (seed/015).
+    let points = morning["bridge_points"].as_array().unwrap();
+    assert_eq!(points.len(), 46);
+    let tn_plan = plans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["number"] == 250)
+        .expect("plan 250")["id"]
+        .clone();
+    assert_eq!(
+        points.iter().filter(|p| p["plan_id"] == tn_plan).count(),
+        32
+    );
     assert_eq!(
         morning["halls"][0]["name"],
         "Hội trường tầng 3, cơ quan Sở GDĐT"

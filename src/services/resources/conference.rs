@@ -7,7 +7,7 @@ use super::id_key;
 use crate::domain::kinds::{ConferenceMode, ConferenceStatus, Role};
 use crate::domain::time::{DEFAULT_TIME_ZONE, InputTime, parse_tz};
 use crate::domain::validate::{FieldError, Validator};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::services::crud::{Filter, Resource, filter_enum, filter_id, unknown_filter};
 use crate::services::links::{self, check_ref, check_refs, dedup};
 use crate::store::{conference, conference_hall, hall, plan, unit};
@@ -201,6 +201,11 @@ impl Resource for Conferences {
             },
         )
         .await?;
+        let publishing = m.status == ConferenceStatus::Published
+            && previous.is_none_or(|p| p.status != ConferenceStatus::Published);
+        if publishing {
+            refuse_publishing_with_errors(db, m.id).await?;
+        }
         let Some(p) = previous else { return Ok(m) };
         let mut new_halls = i.hall_ids.clone();
         new_halls.sort_unstable();
@@ -285,3 +290,19 @@ impl Resource for Conferences {
     }
 }
 
+/// Publishing sends invitations: it is refused while the scheduling checks find an error.
+/// The checks read the conference as this transaction has just written it; the caller's
+/// transaction is rolled back on the error, so nothing changes.
+async fn refuse_publishing_with_errors(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    let report = crate::services::checks::for_conference(db, id).await?;
+    if report.has_errors() {
+        return Err(Error::ChecksFailed {
+            message: format!(
+                "Chưa thể công bố hội nghị: còn {} lỗi lịch cần xử lý trước (xem danh sách).",
+                report.errors
+            ),
+            diagnostics: report.diagnostics,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The `hoinghi` binary itself, on the embedded default (a SQLite file in a data
+//! directory): `seed`, `check` and its exit status, `user add` and `token create`.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use chrono::TimeDelta;
+use hoinghi::store::{self, conference, seed_ref};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+/// A fresh data directory under the target directory, removed when dropped.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "hoinghi-cli-{name}-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        ));
+        std::fs::create_dir_all(&dir).expect("data dir");
+        Self(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `hoinghi ARGS` on `data` with `stdin`, in a clean environment of settings.
+fn hoinghi(data: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoinghi"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HOINGHI_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
+        .args(args)
+        .env("HOINGHI_DATA_DIR", data)
+        .env(
+            "HOINGHI_SEED_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("seed"),
+        )
+        .env("HOINGHI_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoinghi runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("hoinghi exits")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn check_prints_a_table_and_fails_on_errors() {
+    let data = DataDir::new("check");
+    let seeded = hoinghi(&data.0, &["seed"], "");
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+
+    let clean = hoinghi(&data.0, &["check", "--plan", "plan-1609"], "");
+    let out = text(&clean.stdout);
+    assert!(clean.status.success(), "{out}{}", text(&clean.stderr));
+    assert!(out.starts_with("Mức"), "a table with a header: {out}");
+    assert!(out.contains("agenda_before_opening"), "{out}");
+    assert!(out.contains("0 lỗi, 2 cảnh báo."), "{out}");
+
+    // Move the afternoon conference onto the morning one, as another client would.
+    let db = store::connect(&store::sqlite_url(&data.0.join("hoinghi.db")), 1)
+        .await
+        .expect("open the demo database");
+    let id = seed_ref::Entity::find_by_id("conf-cdht".to_owned())
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("seeded")
+        .row_id;
+    let c = conference::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("conference");
+    let mut am: conference::ActiveModel = c.clone().into();
+    am.starts_at = Set(c.starts_at - TimeDelta::hours(3));
+    am.ends_at = Set(c.ends_at - TimeDelta::hours(3));
+    am.update(&db).await.expect("moved");
+    db.close().await.expect("closed");
+
+    let clash = hoinghi(
+        &data.0,
+        &["check", "--from", "2024-12-18", "--to", "2024-12-18"],
+        "",
+    );
+    let out = text(&clash.stdout);
+    assert_eq!(clash.status.code(), Some(1), "{out}");
+    assert!(out.contains("hall_double_booked"), "{out}");
+    assert!(out.contains("LỖI"), "{out}");
+    assert!(text(&clash.stderr).contains("cần xử lý các lỗi"));
+
+    let unknown = hoinghi(&data.0, &["check", "--plan", "plan-0000"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("--plan"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let half = hoinghi(&data.0, &["check", "--from", "2024-12-18"], "");
+    assert!(!half.status.success(), "--from needs --to");
+}
+
+#[tokio::test]
+async fn a_user_added_on_the_command_line_gets_a_working_token() {
+    let data = DataDir::new("user");
+    let added = hoinghi(
+        &data.0,
+        &["user", "add", "--login", "thanh.tra", "--role", "admin"],
+        "mật-khẩu-đủ-dài-2024\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(text(&added.stdout).contains("thanh.tra"));
+    assert!(
+        !text(&added.stdout).contains("Mật khẩu:"),
+        "a password given on stdin is not printed"
+    );
+    let created = hoinghi(&data.0, &["token", "create", "--user", "thanh.tra"], "");
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let token = text(&created.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(token.starts_with("hn_"), "last line is the token: {token}");
+
+    let db = store::connect(&store::sqlite_url(&data.0.join("hoinghi.db")), 1)
+        .await
+        .expect("open");
+    let p = hoinghi::services::auth::authenticate(&db, &token)
+        .await
+        .expect("the printed token authenticates");
+    assert_eq!(p.login, "thanh.tra");
+
+    let missing = hoinghi(&data.0, &["token", "create", "--user", "nobody"], "");
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("nobody"));
+}
