@@ -252,16 +252,7 @@ pub async fn publish(
         let published = am.update(&txn).await?;
         bump_sequence(&txn, published).await?;
     }
-    let report = checks::for_conference(&txn, conference_id).await?;
-    if report.has_errors() {
-        return Err(Error::ChecksFailed {
-            message: format!(
-                "Chưa thể công bố hội nghị: còn {} lỗi lịch cần xử lý trước (xem danh sách).",
-                report.errors
-            ),
-            diagnostics: report.diagnostics,
-        });
-    }
+    let report = checks::refuse_if_errors(checks::for_conference(&txn, conference_id).await?)?;
     if report.warnings > 0 && !body.acknowledge_warnings {
         return Err(Error::ChecksFailed {
             message: format!(

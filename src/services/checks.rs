@@ -49,6 +49,21 @@ impl Report {
     }
 }
 
+/// Lets `report` through, or refuses a publication while it holds an error (409 with the
+/// diagnostics; the caller's transaction is then rolled back, so nothing changes).
+pub fn refuse_if_errors(report: Report) -> Result<Report> {
+    if !report.has_errors() {
+        return Ok(report);
+    }
+    Err(Error::ChecksFailed {
+        message: format!(
+            "Chưa thể công bố hội nghị: còn {} lỗi lịch cần xử lý trước (xem danh sách).",
+            report.errors
+        ),
+        diagnostics: report.diagnostics,
+    })
+}
+
 /// The report as a text table for a terminal: level, code, conferences, message.
 pub fn table(report: &Report) -> String {
     use std::fmt::Write as _;

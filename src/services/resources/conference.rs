@@ -7,7 +7,8 @@ use super::id_key;
 use crate::domain::kinds::{ConferenceMode, ConferenceStatus, Role};
 use crate::domain::time::{DEFAULT_TIME_ZONE, InputTime, parse_tz};
 use crate::domain::validate::{FieldError, Validator};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::services::checks;
 use crate::services::crud::{Filter, Resource, filter_enum, filter_id, unknown_filter};
 use crate::services::links::{self, check_ref, check_refs, dedup};
 use crate::store::{conference, conference_hall, hall, plan, unit};
@@ -204,7 +205,9 @@ impl Resource for Conferences {
         let publishing = m.status == ConferenceStatus::Published
             && previous.is_none_or(|p| p.status != ConferenceStatus::Published);
         if publishing {
-            refuse_publishing_with_errors(db, m.id).await?;
+            // Publishing sends invitations: refused while the checks, reading what this
+            // transaction has just written, find an error.
+            checks::refuse_if_errors(checks::for_conference(db, m.id).await?)?;
         }
         let Some(p) = previous else { return Ok(m) };
         let mut new_halls = i.hall_ids.clone();
@@ -288,21 +291,4 @@ impl Resource for Conferences {
     ) -> Result<Vec<i64>> {
         Ok(vec![m.organiser_unit_id])
     }
-}
-
-/// Publishing sends invitations: it is refused while the scheduling checks find an error.
-/// The checks read the conference as this transaction has just written it; the caller's
-/// transaction is rolled back on the error, so nothing changes.
-async fn refuse_publishing_with_errors(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    let report = crate::services::checks::for_conference(db, id).await?;
-    if report.has_errors() {
-        return Err(Error::ChecksFailed {
-            message: format!(
-                "Chưa thể công bố hội nghị: còn {} lỗi lịch cần xử lý trước (xem danh sách).",
-                report.errors
-            ),
-            diagnostics: report.diagnostics,
-        });
-    }
-    Ok(())
 }
