@@ -45,6 +45,11 @@ pub struct Settings {
     /// came first; 0 counts on every page.
     #[serde(default = "default_list_total_ttl_ms")]
     pub list_total_ttl_ms: u64,
+    /// How long the user behind a token or session is reused, in milliseconds, unless a
+    /// write request came first; a token revoked by another process (the CLI) works that
+    /// long. 0 looks it up on every request.
+    #[serde(default = "default_auth_cache_ttl_ms")]
+    pub auth_cache_ttl_ms: u64,
 }
 
 fn default_bind() -> String {
@@ -65,6 +70,9 @@ fn default_log() -> String {
 fn default_list_total_ttl_ms() -> u64 {
     2000
 }
+fn default_auth_cache_ttl_ms() -> u64 {
+    2000
+}
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -81,6 +89,7 @@ impl Default for Settings {
             max_body_bytes: default_max_body(),
             workers: 0,
             list_total_ttl_ms: default_list_total_ttl_ms(),
+            auth_cache_ttl_ms: default_auth_cache_ttl_ms(),
         }
     }
 }
@@ -126,6 +135,7 @@ impl Settings {
             "max_body_bytes",
             "workers",
             "list_total_ttl_ms",
+            "auth_cache_ttl_ms",
         ];
         std::env::vars()
             .map(|(k, _)| k)

@@ -41,7 +41,17 @@ impl FromRequest for Principal {
             let (Some(secret), Some(state)) = (secret, state) else {
                 return Err(Error::Unauthenticated);
             };
-            auth::authenticate(&state.db, &secret).await
+            let key = auth::cache_key(&secret);
+            let ticket = match state.principals.get(&key) {
+                Ok((p, expires)) if expires.is_none_or(|e| e > chrono::Utc::now()) => {
+                    return Ok(p);
+                }
+                Ok(_) => return Err(Error::Unauthenticated),
+                Err(ticket) => ticket,
+            };
+            let (p, expires) = auth::authenticate_until(&state.db, &secret).await?;
+            state.principals.put(key, ticket, (p.clone(), expires));
+            Ok(p)
         })
     }
 }

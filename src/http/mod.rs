@@ -8,10 +8,12 @@ use std::time::Duration;
 use actix_web::dev::{Server, Service};
 use actix_web::http::Method;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
-use crate::services::counts::Counts;
+use crate::services::auth::Principal;
+use crate::services::recent::{Counts, Recent};
 
 pub mod auth;
 pub mod checks;
@@ -26,6 +28,9 @@ pub struct AppState {
     pub openapi: String,
     /// List totals, forgotten after every write request.
     pub counts: Counts,
+    /// The principal (and expiry) of recently seen secrets, by their hash; forgotten after
+    /// every write request (revoking a token or signing out is one).
+    pub principals: Recent<(Principal, Option<DateTime<Utc>>)>,
 }
 
 /// Calls `$m!(Type)` for every resource of the API, in order.
@@ -114,13 +119,14 @@ pub fn server(
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),
         counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),
+        principals: Recent::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
     });
     let limit = settings.max_body_bytes;
     let mut server = HttpServer::new(move || {
         let writes = state.clone();
         App::new()
             .wrap_fn(move |req, srv| {
-                // Any request that may write makes every cached list total stale. Reads
+                // Any request that may write makes every cached total and principal stale. Reads
                 // are GET and HEAD; everything else counts as a write, including one
                 // that failed (it may have written part of its work elsewhere first).
                 let write = !matches!(*req.method(), Method::GET | Method::HEAD);
@@ -130,6 +136,7 @@ pub fn server(
                     let response = response.await;
                     if write {
                         state.counts.invalidate();
+                        state.principals.invalidate();
                     }
                     response
                 }

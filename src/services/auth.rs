@@ -3,7 +3,7 @@
 //! for high-entropy secrets and lets a lookup be one indexed query.
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
@@ -205,6 +205,14 @@ fn not_found_token(id: i64) -> Error {
 
 /// Resolves a presented secret into a principal, or `Unauthenticated`.
 pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Principal> {
+    Ok(authenticate_until(db, secret).await?.0)
+}
+
+/// A principal from a secret, and when the secret expires (`None`: only by revocation).
+pub async fn authenticate_until(
+    db: &impl ConnectionTrait,
+    secret: &str,
+) -> Result<(Principal, Option<DateTime<Utc>>)> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Err(Error::Unauthenticated);
     }
@@ -225,7 +233,12 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Pri
     if user.disabled {
         return Err(Error::Unauthenticated);
     }
-    principal_of(db, user).await
+    Ok((principal_of(db, user).await?, token.expires_at))
+}
+
+/// The key a secret is remembered under: its hash, so that no secret stays in memory.
+pub fn cache_key(secret: &str) -> String {
+    token_hash(secret)
 }
 
 async fn principal_of(db: &impl ConnectionTrait, user: app_user::Model) -> Result<Principal> {

@@ -17,7 +17,7 @@ use crate::domain::kinds::Role;
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::{Error, Result};
 use crate::services::auth::Principal;
-use crate::services::counts::Counts;
+use crate::services::recent::Counts;
 use crate::store;
 
 /// The model of a resource's entity.

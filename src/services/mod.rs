@@ -3,9 +3,9 @@
 pub mod agenda;
 pub mod auth;
 pub mod checks;
-pub mod counts;
 pub mod crud;
 pub mod links;
 pub mod nested;
+pub mod recent;
 pub mod resources;
 pub mod seed;

@@ -1,44 +1,48 @@
-//! A short-lived cache of list totals.
+//! Short-lived caches of what every request would otherwise read again: list totals and
+//! the principal behind a token.
 //!
-//! Every list page reports `total`, the number of rows matching its filters. Counting
-//! them is a scan of every match: 11–15 ms for 100,000 delegates on PostgreSQL, more
-//! than reading the page itself (`bench/README.md`). A client paging through a list asks
-//! the same count again and again, so the count is kept for a short time.
+//! Every list page reports `total`, the number of rows matching its filters; counting them
+//! is a scan of every match (11–15 ms for 100,000 delegates on PostgreSQL, more than the
+//! page itself, `bench/README.md`). Every request resolves its token to a user and scope
+//! (two or three queries). Both answers change only when something is written.
 //!
-//! A total is served from the cache only if no write was made through this server since
-//! it was counted (every non-read request ends by calling [`Counts::invalidate`]) and it
-//! is younger than the time to live, which bounds how long a write made elsewhere (the
-//! CLI, another server on the same PostgreSQL database) can go unseen. With a time to
-//! live of zero, nothing is cached.
+//! A value is served from the cache only if no write was made through this server since
+//! it was read (every non-read request ends by calling [`Recent::invalidate`], revoking a
+//! token or signing out included) and it is younger than the time to live, which bounds
+//! how long a write made elsewhere (the CLI, another server on the same PostgreSQL
+//! database) can go unseen. With a time to live of zero, nothing is cached.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Most totals kept at once; when full, the cache starts again empty.
+/// Most values kept at once; when full, the cache starts again empty.
 const CAPACITY: usize = 4096;
 
 /// List totals by list key (resource, filters, scope).
+pub type Counts = Recent<u64>;
+
+/// Values by key, forgotten after a write or a time to live.
 #[derive(Debug)]
-pub struct Counts {
+pub struct Recent<V> {
     ttl: Duration,
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<HashMap<String, Entry<V>>>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
+#[derive(Clone, Debug)]
+struct Entry<V> {
     generation: u64,
     at: Instant,
-    total: u64,
+    value: V,
 }
 
-/// What a list reads before counting, and hands back with the count.
+/// What a reader takes before reading, and hands back with the value read.
 #[derive(Clone, Copy, Debug)]
 pub struct Ticket(u64);
 
-impl Counts {
-    /// A cache whose totals live at most `ttl`.
+impl<V: Clone> Recent<V> {
+    /// A cache whose values live at most `ttl`.
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
@@ -47,28 +51,30 @@ impl Counts {
         }
     }
 
-    /// Forgets every total: something was written.
+    /// Forgets every value: something was written.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The cached total of `key`, or a ticket to store one counted now. The ticket holds
-    /// the generation read *before* counting, so a count that raced with a write is
-    /// stored as already stale.
-    pub fn get(&self, key: &str) -> Result<u64, Ticket> {
+    /// The cached value of `key`, or a ticket to store one read now. The ticket holds the
+    /// generation taken *before* reading, so a value that raced with a write is stored as
+    /// already stale.
+    pub fn get(&self, key: &str) -> Result<V, Ticket> {
         let generation = self.generation.load(Ordering::SeqCst);
         if self.ttl.is_zero() {
             return Err(Ticket(generation));
         }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(key) {
-            Some(e) if e.generation == generation && e.at.elapsed() < self.ttl => Ok(e.total),
+            Some(e) if e.generation == generation && e.at.elapsed() < self.ttl => {
+                Ok(e.value.clone())
+            }
             _ => Err(Ticket(generation)),
         }
     }
 
-    /// Stores `total`, counted after `ticket` was taken.
-    pub fn put(&self, key: String, ticket: Ticket, total: u64) {
+    /// Stores `value`, read after `ticket` was taken.
+    pub fn put(&self, key: String, ticket: Ticket, value: V) {
         if self.ttl.is_zero() {
             return;
         }
@@ -81,7 +87,7 @@ impl Counts {
             Entry {
                 generation: ticket.0,
                 at: Instant::now(),
-                total,
+                value,
             },
         );
     }
