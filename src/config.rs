@@ -50,6 +50,10 @@ pub struct Settings {
     /// long. 0 looks it up on every request.
     #[serde(default = "default_auth_cache_ttl_ms")]
     pub auth_cache_ttl_ms: u64,
+    /// A directory of templates that replace the built-in ones of the same name
+    /// (`documents/agenda.html.hbs`); checked at start-up.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
 }
 
 fn default_bind() -> String {
@@ -90,6 +94,7 @@ impl Default for Settings {
             workers: 0,
             list_total_ttl_ms: default_list_total_ttl_ms(),
             auth_cache_ttl_ms: default_auth_cache_ttl_ms(),
+            templates_dir: None,
         }
     }
 }
@@ -136,6 +141,7 @@ impl Settings {
             "workers",
             "list_total_ttl_ms",
             "auth_cache_ttl_ms",
+            "templates_dir",
         ];
         std::env::vars()
             .map(|(k, _)| k)

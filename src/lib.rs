@@ -3,6 +3,7 @@
 //! behind a JSON API. See `docs/ARCHITECTURE.md` for the map.
 pub mod cli;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod http;

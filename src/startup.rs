@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::documents::templates::Templates;
 use crate::{http, store};
 
 /// A running (or ready to run) hoinghi server.
@@ -28,6 +29,8 @@ pub enum StartError {
         bind: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Template(#[from] crate::documents::templates::TemplateError),
 }
 
 /// Opens the configured database and applies migrations.
@@ -56,6 +59,7 @@ impl Application {
 
     /// Binds the listener for an already opened database.
     pub fn build_with_db(settings: &Settings, db: DatabaseConnection) -> Result<Self, StartError> {
+        let templates = Templates::load(settings.templates_dir.as_deref())?;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
             bind: settings.bind.clone(),
             source,
@@ -67,11 +71,12 @@ impl Application {
                 source,
             })?
             .port();
-        let server =
-            http::server(listener, db.clone(), settings).map_err(|source| StartError::Bind {
+        let server = http::server(listener, db.clone(), templates, settings).map_err(|source| {
+            StartError::Bind {
                 bind: settings.bind.clone(),
                 source,
-            })?;
+            }
+        })?;
         Ok(Self { port, server, db })
     }
 

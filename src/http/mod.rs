@@ -12,12 +12,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::documents::templates::Templates;
 use crate::services::auth::Principal;
 use crate::services::recent::{Counts, Recent};
 
 pub mod auth;
 pub mod checks;
 pub mod crud;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -31,6 +33,8 @@ pub struct AppState {
     /// The principal (and expiry) of recently seen secrets, by their hash; forgotten after
     /// every write request (revoking a token or signing out is one).
     pub principals: Recent<(Principal, Option<DateTime<Utc>>)>,
+    /// The document templates, compiled and checked at start-up.
+    pub templates: Templates,
 }
 
 /// Calls `$m!(Type)` for every resource of the API, in order.
@@ -86,6 +90,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(checks::reschedule),
             )
             .route("/conferences/{id}/publish", web::post().to(checks::publish))
+            .route(
+                "/conferences/{id}/agenda.{format}",
+                web::get().to(documents::agenda),
+            )
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {
@@ -113,6 +121,7 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 pub fn server(
     listener: TcpListener,
     db: DatabaseConnection,
+    templates: Templates,
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState {
@@ -120,6 +129,7 @@ pub fn server(
         openapi: openapi::document().to_json().unwrap_or_default(),
         counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),
         principals: Recent::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
+        templates,
     });
     let limit = settings.max_body_bytes;
     let mut server = HttpServer::new(move || {

@@ -206,6 +206,33 @@ impl Doc {
         );
     }
 
+    /// Documents rendered from templates (`http::documents`).
+    fn documents(&mut self) {
+        let format = ParameterBuilder::new()
+            .name("format")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("`html` (A4, ready to print) or `txt`"))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["html", "txt"])),
+            ))
+            .build();
+        self.op(
+            "/api/v1/conferences/{id}/agenda.{format}",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("documents")
+                .operation_id(Some("conference_agenda"))
+                .summary(Some("The agenda (Chương trình) of a conference"))
+                .parameter(id_param())
+                .parameter(format)
+                .response("200", response("the document", None))
+                .response("404", error_response("no such conference or format")),
+        );
+    }
+
     fn resource<R: Resource>(&mut self) {
         self.schema::<R::Input>();
         self.schema::<R::Output>();
@@ -419,6 +446,7 @@ pub fn document() -> OpenApi {
             .response("404", error_response("no such conference")),
     );
     doc.checks();
+    doc.documents();
     let components = doc
         .components
         .security_scheme(

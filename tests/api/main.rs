@@ -6,6 +6,7 @@ mod auth;
 mod checks;
 mod cli;
 mod crud;
+mod documents;
 mod openapi;
 mod roles;
 mod seed;

@@ -25,7 +25,8 @@ store_test!(
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let concrete = path
                     .replace("{id}", "999999")
-                    .replace("{item_id}", "999999");
+                    .replace("{item_id}", "999999")
+                    .replace("{format}", "txt");
                 let (status, body) = app
                     .request(m.clone(), &concrete, Some(&app.admin_token), None)
                     .await;
@@ -44,6 +45,7 @@ store_test!(
             "/api/v1/checks",
             "/api/v1/conferences/{id}/agenda/{item_id}/move",
             "/api/v1/conferences/{id}/publish",
+            "/api/v1/conferences/{id}/agenda.{format}",
         ] {
             assert!(
                 paths.contains_key(route),

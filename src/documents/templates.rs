@@ -1,0 +1,179 @@
+//! The document templates: compiled into the binary, each overridable by a file of the
+//! same name under the `templates_dir` setting (`HOINGHI_TEMPLATES_DIR`). All are compiled
+//! at start-up in strict mode and rendered once against a sample that fills every field,
+//! so that a broken template or one naming an unknown variable stops start-up with the
+//! file, line and reason, never a 500 when a user asks for a document.
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use super::agenda::AgendaDocument;
+
+/// A template that cannot be used; the message names the file, the line and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("template {file}: {reason}")]
+pub struct TemplateError {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What a template renders to: HTML is escaped, text is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Text,
+}
+
+/// One template: its name (the path under `templates/` without `.hbs`), its kind and
+/// the source compiled into the binary.
+struct Embedded {
+    name: &'static str,
+    kind: Kind,
+    source: &'static str,
+}
+
+const EMBEDDED: &[Embedded] = &[
+    Embedded {
+        name: "documents/agenda.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/documents/agenda.html.hbs"),
+    },
+    Embedded {
+        name: "documents/agenda.txt",
+        kind: Kind::Text,
+        source: include_str!("../../templates/documents/agenda.txt.hbs"),
+    },
+];
+
+/// The compiled templates.
+pub struct Templates {
+    html: Handlebars<'static>,
+    text: Handlebars<'static>,
+}
+
+impl Templates {
+    /// Compiles every template, from `dir` where it holds a file of the template's name
+    /// (`documents/agenda.html.hbs`), else the embedded one; then renders each against its
+    /// sample to catch unknown variables.
+    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        for t in EMBEDDED {
+            let (file, source) = match dir.map(|d| d.join(format!("{}.hbs", t.name))) {
+                Some(path) if path.exists() => {
+                    let source = std::fs::read_to_string(&path).map_err(|e| TemplateError {
+                        file: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    (path, source)
+                }
+                _ => (
+                    PathBuf::from(format!("templates/{}.hbs (embedded)", t.name)),
+                    t.source.to_owned(),
+                ),
+            };
+            let registry = match t.kind {
+                Kind::Html => &mut html,
+                Kind::Text => &mut text,
+            };
+            let fail = |reason: String| TemplateError {
+                file: file.display().to_string(),
+                reason,
+            };
+            registry
+                .register_template_string(t.name, source)
+                .map_err(|e| fail(e.to_string()))?;
+            let sample = sample(t.name).ok_or_else(|| fail("no sample to check it".into()))?;
+            registry
+                .render(t.name, &sample)
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(Self { html, text })
+    }
+
+    /// Renders `name` (`documents/agenda.html`) with `data`.
+    pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, TemplateError> {
+        let registry = if name.ends_with(".html") {
+            &self.html
+        } else {
+            &self.text
+        };
+        registry.render(name, data).map_err(|e| TemplateError {
+            file: name.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A model with every field filled, for the start-up check of the template `name`.
+fn sample(name: &str) -> Option<serde_json::Value> {
+    let document = match name {
+        "documents/agenda.html" | "documents/agenda.txt" => AgendaDocument::sample(),
+        _ => return None,
+    };
+    serde_json::to_value(document).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(name: &str, source: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "hoinghi-templates-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let path = dir.join(format!("{name}.hbs"));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, source).expect("write");
+        dir
+    }
+
+    #[test]
+    fn the_embedded_templates_compile_and_render_their_samples() {
+        let t = Templates::load(None).expect("embedded templates");
+        let text = t
+            .render("documents/agenda.txt", &AgendaDocument::sample())
+            .expect("renders");
+        assert!(text.contains("CHƯƠNG TRÌNH"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_variable_stops_loading_with_file_and_line() {
+        let dir = dir_with(
+            "documents/agenda.txt",
+            "CHƯƠNG TRÌNH\n{{title}}\n{{venue_of_the_year}}\n",
+        );
+        let e = Templates::load(Some(&dir)).err().expect("refused");
+        assert!(e.file.ends_with("documents/agenda.txt.hbs"), "{e}");
+        assert!(e.reason.contains("venue_of_the_year"), "{e}");
+        assert!(e.reason.contains("line 3"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_broken_template_stops_loading_with_file_and_line() {
+        let dir = dir_with("documents/agenda.html", "<p>\n{{#each rows}}\n{{time}}\n");
+        let e = Templates::load(Some(&dir)).err().expect("refused");
+        assert!(e.file.ends_with("documents/agenda.html.hbs"), "{e}");
+        // The position of the unclosed block: line 4, column 1 (the end of the file).
+        assert!(e.reason.contains("agenda.html\":4:1"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_override_replaces_the_embedded_template_and_html_is_escaped() {
+        let dir = dir_with("documents/agenda.html", "<h1>{{title}}</h1>");
+        let t = Templates::load(Some(&dir)).expect("loads");
+        let mut doc = AgendaDocument::sample();
+        doc.title = "<script>alert(1)</script>".into();
+        let html = t.render("documents/agenda.html", &doc).expect("renders");
+        assert_eq!(html, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
