@@ -78,6 +78,8 @@ store_test!(the_morning_agenda_as_text_follows_seed_000, |app| {
         "{}",
         rows[4]
     );
+    // The whole text, as reviewed: any change to the layout shows up here.
+    insta::assert_snapshot!("agenda_conf_dvht_txt", text);
     // A performer cell of two lines keeps both.
     assert!(
         rows[7].ends_with("— - Ban tổ chức, - BCV Nguyễn Thị Thanh Hương"),
