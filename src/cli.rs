@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::config::Settings;
+use crate::documents::agenda;
+use crate::documents::templates::Templates;
 use crate::domain::kinds::Role;
 use crate::error::Error;
 use crate::services::{auth, checks, seed};
@@ -45,8 +47,24 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Render a document to a file (or standard output): the agenda of a conference as HTML or text.
+    Render(RenderArgs),
     /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
     Check(CheckArgs),
+}
+
+/// `hoinghi render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The conference whose agenda to render: an id or a seed key such as `conf-dvht`.
+    #[arg(long)]
+    pub conference: String,
+    /// html (A4, ready to print) or txt.
+    #[arg(long, default_value = "html", value_parser = ["html", "txt"])]
+    pub format: String,
+    /// The file to write; standard output when absent.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }
 
 /// `hoinghi check`: one conference, one plan, or a period (default: the coming 90 days).
@@ -190,6 +208,7 @@ async fn execute(command: Command, settings: Settings) -> CliResult {
             Ok(())
         }
         Command::Check(a) => check(&settings, a).await,
+        Command::Render(a) => render(&settings, a).await,
         Command::Token(TokenCommand::Create { user, name }) => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             let u = auth::find_user(&db, &user)
@@ -247,6 +266,26 @@ async fn resolve_ref(
         .filter(|r| r.entity == entity)
         .map(|r| r.row_id)
         .ok_or_else(|| format!("{flag}: không có {label} mã hoặc khóa «{value}»"))
+}
+
+async fn render(settings: &Settings, a: RenderArgs) -> CliResult {
+    let templates =
+        Templates::load(settings.templates_dir.as_deref()).map_err(|e| e.to_string())?;
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    let id = resolve_ref(&db, "conference", "--conference", "hội nghị", &a.conference).await?;
+    let doc = agenda::load(&db, id).await.map_err(describe)?;
+    let text = templates
+        .render(&format!("documents/agenda.{}", a.format), &doc)
+        .map_err(|e| e.to_string())?;
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| format!("không ghi được tệp {}: {e}", path.display()))?;
+            eprintln!("Đã ghi {}.", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 async fn check(settings: &Settings, a: CheckArgs) -> CliResult {

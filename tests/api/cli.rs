@@ -154,3 +154,46 @@ async fn a_user_added_on_the_command_line_gets_a_working_token() {
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("nobody"));
 }
+
+#[tokio::test]
+async fn render_writes_the_agenda_of_a_seeded_conference() {
+    let data = DataDir::new("render");
+    let seeded = hoinghi(&data.0, &["seed"], "");
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    let file = data.0.join("chuong-trinh.html");
+    let rendered = hoinghi(
+        &data.0,
+        &[
+            "render",
+            "--conference",
+            "conf-dvht",
+            "--format",
+            "html",
+            "-o",
+            file.to_str().expect("utf-8 path"),
+        ],
+        "",
+    );
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let html = std::fs::read_to_string(&file).expect("written");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<td class=\"time\">").count(), 9);
+
+    let plain = hoinghi(
+        &data.0,
+        &["render", "--conference", "conf-cdht", "--format", "txt"],
+        "",
+    );
+    assert!(plain.status.success());
+    assert!(text(&plain.stdout).contains("13h30-14h00\tĐón tiếp đại biểu, ổn định vị trí"));
+
+    let unknown = hoinghi(&data.0, &["render", "--conference", "conf-x"], "");
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("--conference"));
+    let bad = hoinghi(
+        &data.0,
+        &["render", "--conference", "conf-dvht", "--format", "pdf"],
+        "",
+    );
+    assert!(!bad.status.success(), "an unknown format is refused");
+}
