@@ -6,8 +6,10 @@ use serde::Serialize;
 
 use crate::domain::format;
 use crate::domain::time::{DEFAULT_TIME_ZONE, parse_tz};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::services::crud;
 use crate::services::links;
+use crate::services::resources::conference::Conferences;
 use crate::store::{agenda_item, conference, conference_hall, hall, plan, unit};
 
 /// What the agenda templates read.
@@ -71,14 +73,7 @@ impl AgendaDocument {
 
 /// Builds the agenda of conference `id` from the store.
 pub async fn load(db: &impl ConnectionTrait, id: i64) -> Result<AgendaDocument> {
-    let c = conference::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound {
-            entity: "conference",
-            label: "hội nghị",
-            id,
-        })?;
+    let c = crud::find::<Conferences>(db, id).await?;
     let tz: Tz = parse_tz(&c.time_zone)
         .or_else(|| parse_tz(DEFAULT_TIME_ZONE))
         .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);

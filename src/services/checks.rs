@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 use crate::domain::checks::{self, Diagnostic, Severity, Snapshot};
 use crate::domain::kinds::ConferenceStatus;
 use crate::error::{Error, Result};
+use crate::services::crud;
 use crate::services::links;
+use crate::services::resources::conference::Conferences;
 use crate::store::scope::subtree_of;
 use crate::store::{
     agenda_item, agenda_item_speaker, attendance_rule, attendance_rule_unit, bridge_point,
@@ -118,14 +120,7 @@ pub fn table(report: &Report) -> String {
 
 /// Checks one conference (against every other conference it overlaps).
 pub async fn for_conference(db: &impl ConnectionTrait, id: i64) -> Result<Report> {
-    let c = conference::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound {
-            entity: "conference",
-            label: "hội nghị",
-            id,
-        })?;
+    let c = crud::find::<Conferences>(db, id).await?;
     run(db, vec![c]).await
 }
 
