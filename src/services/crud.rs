@@ -6,7 +6,7 @@ use std::str::FromStr;
 use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityName, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     TransactionTrait, Value,
 };
 use serde::Serialize;
@@ -375,12 +375,12 @@ where
             total
         }
     };
-    let mut rows = order::<R>(sel);
-    if let Some(id) = after {
-        rows = keyset::<R>(db, rows, id).await?;
-    } else {
-        rows = rows.offset((page.unwrap_or(1) - 1).saturating_mul(per_page));
-    }
+    let offset = (page.unwrap_or(1) - 1).saturating_mul(per_page);
+    let rows = match after {
+        Some(id) => keyset::<R>(db, order::<R>(sel), id).await?,
+        None if offset > 0 => deferred_page::<R>(sel, offset, per_page),
+        None => order::<R>(sel),
+    };
     let models = rows.limit(per_page).all(db).await?;
     let next_after = (models.len() as u64 == per_page)
         .then(|| models.last().map(R::id))
@@ -410,6 +410,24 @@ pub fn order<R: Resource>(sel: Select<R::Entity>) -> Select<R::Entity> {
     R::ORDER.iter().fold(sel, |sel, c| {
         sel.order_by_asc(Expr::col((Alias::new(&table), Alias::new(*c))))
     })
+}
+
+/// The page at `offset` as a deferred join: the subquery skips `offset` rows reading only
+/// their ids (an index-only scan of the order's index where there is one), and only the
+/// page's rows are read whole. `LIMIT … OFFSET` on the full rows would read and drop every
+/// skipped row (PostgreSQL fetches each from the table).
+fn deferred_page<R: Resource>(
+    sel: Select<R::Entity>,
+    offset: u64,
+    per_page: u64,
+) -> Select<R::Entity> {
+    let ids = order::<R>(sel)
+        .select_only()
+        .column(R::id_column())
+        .offset(offset)
+        .limit(per_page)
+        .into_query();
+    order::<R>(R::Entity::find().filter(R::id_column().in_subquery(ids)))
 }
 
 /// The rows after row `id` in [`Resource::ORDER`]: `(a, b, id) > (a, b, id of row id)`.

@@ -321,6 +321,27 @@ store_test!(
             }
         }
         assert_eq!(seen, expected);
+        // So do offset pages (read as a deferred join: ids first, then their rows), with a
+        // filter too.
+        let mut by_offset = Vec::new();
+        for page in 1..=3 {
+            let (status, p) = app
+                .get(&format!("/api/v1/units?per_page=5&page={page}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+            by_offset.extend(ids(&p));
+        }
+        assert_eq!(by_offset, expected);
+        let (_, schools) = app.get("/api/v1/units?kind=school&per_page=500").await;
+        let mut by_offset = Vec::new();
+        for page in 1..=4 {
+            let (_, p) = app
+                .get(&format!("/api/v1/units?kind=school&per_page=3&page={page}"))
+                .await;
+            by_offset.extend(ids(&p));
+        }
+        assert_eq!(by_offset, ids(&schools));
+        assert_eq!(by_offset.len(), 10);
 
         // Ties in the order (three conferences at the same time) are broken by id.
         let c: Vec<i64> = [
