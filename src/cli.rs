@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::config::Settings;
-use crate::documents::agenda;
 use crate::documents::templates::Templates;
+use crate::documents::{self, Format, Which};
 use crate::domain::kinds::Role;
 use crate::error::Error;
 use crate::services::{auth, checks, seed};
@@ -47,18 +47,22 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Render a document to a file (or standard output): the agenda of a conference as HTML or text.
+    /// Render a document to a file (or standard output): a plan with its appendices, or the agenda of a conference, as HTML or text.
     Render(RenderArgs),
     /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
     Check(CheckArgs),
 }
 
-/// `hoinghi render`.
+/// `hoinghi render`: `--plan` or `--conference`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").args(["plan", "conference"]).required(true)))]
 pub struct RenderArgs {
+    /// The plan to render with its appendices: an id or a seed key such as `plan-1609`.
+    #[arg(long)]
+    pub plan: Option<String>,
     /// The conference whose agenda to render: an id or a seed key such as `conf-dvht`.
     #[arg(long)]
-    pub conference: String,
+    pub conference: Option<String>,
     /// html (A4, ready to print) or txt.
     #[arg(long, default_value = "html", value_parser = ["html", "txt"])]
     pub format: String,
@@ -272,18 +276,28 @@ async fn render(settings: &Settings, a: RenderArgs) -> CliResult {
     let templates =
         Templates::load(settings.templates_dir.as_deref()).map_err(|e| e.to_string())?;
     let db = open_database(settings).await.map_err(|e| e.to_string())?;
-    let id = resolve_ref(&db, "conference", "--conference", "hội nghị", &a.conference).await?;
-    let doc = agenda::load(&db, id).await.map_err(describe)?;
-    let text = templates
-        .render(&format!("documents/agenda.{}", a.format), &doc)
-        .map_err(|e| e.to_string())?;
+    let which = match (&a.plan, &a.conference) {
+        (Some(p), _) => Which::Plan(resolve_ref(&db, "plan", "--plan", "kế hoạch", p).await?),
+        (None, Some(c)) => {
+            Which::Agenda(resolve_ref(&db, "conference", "--conference", "hội nghị", c).await?)
+        }
+        (None, None) => return Err("cần --plan hoặc --conference".into()),
+    };
+    let format = Format::parse(&a.format).ok_or("--format: html hoặc txt")?;
+    let doc = documents::render(&db, &templates, which, format)
+        .await
+        .map_err(describe)?;
     match &a.output {
         Some(path) => {
-            std::fs::write(path, text)
+            std::fs::write(path, doc.body)
                 .map_err(|e| format!("không ghi được tệp {}: {e}", path.display()))?;
             eprintln!("Đã ghi {}.", path.display());
         }
-        None => print!("{text}"),
+        None => {
+            std::io::stdout()
+                .write_all(&doc.body)
+                .map_err(|e| format!("không ghi được ra đầu ra chuẩn: {e}"))?;
+        }
     }
     Ok(())
 }

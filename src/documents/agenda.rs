@@ -1,8 +1,12 @@
 //! The agenda (Chương trình) of one conference, as the seeded plans print it: a header
 //! block, the title, the day and place, and a table of time, content and performer.
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
+
+use super::header::{self, Header};
 
 use crate::domain::format;
 use crate::domain::time::{DEFAULT_TIME_ZONE, parse_tz};
@@ -10,15 +14,13 @@ use crate::error::Result;
 use crate::services::crud;
 use crate::services::links;
 use crate::services::resources::conference::Conferences;
-use crate::store::{agenda_item, conference, conference_hall, hall, plan, unit};
+use crate::store::{agenda_item, conference, conference_hall, hall, plan};
 
 /// What the agenda templates read.
 #[derive(Clone, Debug, Serialize)]
 pub struct AgendaDocument {
-    /// The body above the issuer, in capitals (`UBND THÀNH PHỐ HẢI PHÒNG`); may be empty.
-    pub parent_body: String,
-    /// The issuer in capitals (`SỞ GIÁO DỤC VÀ ĐÀO TẠO`).
-    pub issuing_body: String,
+    /// The header block: parent body and issuer in capitals.
+    pub header: Header,
     pub title: String,
     /// `ngày 18/12/2024 (thứ Tư)`, or a span of days for a multi-day conference.
     pub date: String,
@@ -52,8 +54,7 @@ impl AgendaDocument {
             performer: performer.lines().map(str::to_owned).collect(),
         };
         Self {
-            parent_body: "UBND THÀNH PHỐ HẢI PHÒNG".into(),
-            issuing_body: "SỞ GIÁO DỤC VÀ ĐÀO TẠO".into(),
+            header: Header::sample(),
             title: "Hội nghị tập huấn".into(),
             date: "ngày 18/12/2024 (thứ Tư)".into(),
             time: "8h00-11h30".into(),
@@ -71,37 +72,92 @@ impl AgendaDocument {
     }
 }
 
+/// The time zone a conference is read in (its own, else the default).
+pub fn time_zone(c: &conference::Model) -> Tz {
+    parse_tz(&c.time_zone)
+        .or_else(|| parse_tz(DEFAULT_TIME_ZONE))
+        .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+}
+
 /// Builds the agenda of conference `id` from the store.
 pub async fn load(db: &impl ConnectionTrait, id: i64) -> Result<AgendaDocument> {
     let c = crud::find::<Conferences>(db, id).await?;
-    let tz: Tz = parse_tz(&c.time_zone)
-        .or_else(|| parse_tz(DEFAULT_TIME_ZONE))
-        .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
-    let (parent_body, issuing_body) = header(db, &c).await?;
-    let hall_ids = links::load::<conference_hall::Entity>(
+    let tz = time_zone(&c);
+    let issuer = match c.plan_id {
+        Some(p) => plan::Entity::find_by_id(p).one(db).await?,
+        None => None,
+    };
+    let header = match &issuer {
+        Some(p) => header::load(db, p.issuing_unit_id, p.parent_body.as_deref()).await?,
+        None => header::load(db, c.organiser_unit_id, None).await?,
+    };
+    let halls = halls(db, &[id]).await?.remove(&id).unwrap_or_default();
+    let place = halls.iter().map(hall_text).collect::<Vec<_>>().join("; ");
+    let rows = rows(db, &c, tz).await?;
+    let start_day = format::local_date_time(c.starts_at, tz).date();
+    let end_day = format::local_date_time(c.ends_at, tz).date();
+    let date = if end_day > start_day {
+        format!(
+            "từ {} đến {}",
+            format::text_date_with_weekday(start_day),
+            format::text_date_with_weekday(end_day)
+        )
+    } else {
+        format::text_date_with_weekday(start_day)
+    };
+    Ok(AgendaDocument {
+        header,
+        title: c.title,
+        date,
+        time: format::agenda_time_range_at(c.starts_at, c.ends_at, tz),
+        place,
+        rows,
+    })
+}
+
+/// The halls of each conference, in id order.
+pub async fn halls(
+    db: &impl ConnectionTrait,
+    conference_ids: &[i64],
+) -> Result<HashMap<i64, Vec<hall::Model>>> {
+    let links = links::load::<conference_hall::Entity>(
         db,
         conference_hall::Column::ConferenceId,
         conference_hall::Column::HallId,
-        &[id],
+        conference_ids,
     )
-    .await?
-    .remove(&id)
-    .unwrap_or_default();
-    let halls = hall::Entity::find()
-        .filter(hall::Column::Id.is_in(hall_ids))
-        .order_by_asc(hall::Column::Id)
+    .await?;
+    let ids: Vec<i64> = links.values().flatten().copied().collect();
+    let by_id: HashMap<i64, hall::Model> = hall::Entity::find()
+        .filter(hall::Column::Id.is_in(ids))
         .all(db)
-        .await?;
-    let place = halls
-        .iter()
-        .map(|h| match &h.address {
-            Some(a) if !a.is_empty() => format!("{}, {a}", h.name),
-            _ => h.name.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    Ok(links
+        .into_iter()
+        .map(|(c, hs)| (c, hs.iter().filter_map(|h| by_id.get(h).cloned()).collect()))
+        .collect())
+}
+
+/// A hall as documents name it: `Hội trường tầng 3, số 36 phố Minh Khai`.
+pub fn hall_text(h: &hall::Model) -> String {
+    match &h.address {
+        Some(a) if !a.trim().is_empty() => format!("{}, {}", h.name, a.trim()),
+        _ => h.name.clone(),
+    }
+}
+
+/// The rows of the agenda of conference `c`, read in `tz`: on a conference over several
+/// days, the first row of each day carries the day.
+pub async fn rows(
+    db: &impl ConnectionTrait,
+    c: &conference::Model,
+    tz: Tz,
+) -> Result<Vec<AgendaRow>> {
     let items = agenda_item::Entity::find()
-        .filter(agenda_item::Column::ConferenceId.eq(id))
+        .filter(agenda_item::Column::ConferenceId.eq(c.id))
         .order_by_asc(agenda_item::Column::StartsAt)
         .order_by_asc(agenda_item::Column::Id)
         .all(db)
@@ -110,7 +166,7 @@ pub async fn load(db: &impl ConnectionTrait, id: i64) -> Result<AgendaDocument> 
     let end_day = format::local_date_time(c.ends_at, tz).date();
     let multi_day = end_day > start_day;
     let mut last_day = None;
-    let rows = items
+    Ok(items
         .iter()
         .map(|i| {
             let day = format::local_date_time(i.starts_at, tz).date();
@@ -127,63 +183,14 @@ pub async fn load(db: &impl ConnectionTrait, id: i64) -> Result<AgendaDocument> 
                 performer: i.performer.as_deref().map(lines).unwrap_or_default(),
             }
         })
-        .collect();
-    let date = if multi_day {
-        format!(
-            "từ {} đến {}",
-            format::text_date_with_weekday(start_day),
-            format::text_date_with_weekday(end_day)
-        )
-    } else {
-        format::text_date_with_weekday(start_day)
-    };
-    Ok(AgendaDocument {
-        parent_body,
-        issuing_body,
-        title: c.title,
-        date,
-        time: format::agenda_time_range_at(c.starts_at, c.ends_at, tz),
-        place,
-        rows,
-    })
+        .collect())
 }
 
-fn lines(s: &str) -> Vec<String> {
+/// The non-empty lines of `s`, trimmed.
+pub fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// The header block: the plan's parent body and issuer when the conference belongs to a
-/// plan, else the organiser's parent unit and the organiser, in capitals.
-async fn header(db: &impl ConnectionTrait, c: &conference::Model) -> Result<(String, String)> {
-    let organiser = unit::Entity::find_by_id(c.organiser_unit_id)
-        .one(db)
-        .await?;
-    let plan = match c.plan_id {
-        Some(p) => plan::Entity::find_by_id(p).one(db).await?,
-        None => None,
-    };
-    let issuer_id = plan
-        .as_ref()
-        .map_or(c.organiser_unit_id, |p| p.issuing_unit_id);
-    let issuer = match &organiser {
-        Some(o) if o.id == issuer_id => Some(o.clone()),
-        _ => unit::Entity::find_by_id(issuer_id).one(db).await?,
-    };
-    let parent = match plan.as_ref().and_then(|p| p.parent_body.clone()) {
-        Some(body) => body,
-        None => match issuer.as_ref().and_then(|u| u.parent_id) {
-            Some(pid) => unit::Entity::find_by_id(pid)
-                .one(db)
-                .await?
-                .map(|u| u.name)
-                .unwrap_or_default(),
-            None => String::new(),
-        },
-    };
-    let issuing = issuer.map(|u| u.name).unwrap_or_default();
-    Ok((parent.to_uppercase(), issuing.to_uppercase()))
 }

@@ -1,7 +1,99 @@
-//! Documents rendered from the data: the agenda (Chương trình) of a conference, as HTML
+//! Documents rendered from the data in the layout of Nghị định 30/2020/NĐ-CP: the plan
+//! (Kế hoạch) with its appendices and the agenda (Chương trình) of a conference, as HTML
 //! ready to print on A4 and as plain text, from the Handlebars templates in `templates/`.
 pub mod agenda;
+pub mod header;
+pub mod plan;
 pub mod templates;
+
+use sea_orm::ConnectionTrait;
+
+use crate::error::{Error, Result};
+use templates::Templates;
+
+/// A document to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The agenda (Chương trình) of conference `id`.
+    Agenda(i64),
+    /// Plan `id` with its appendices.
+    Plan(i64),
+}
+
+/// The formats a document comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Txt,
+}
+
+impl Format {
+    /// `html`, `txt`; anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "html" => Some(Self::Html),
+            "txt" => Some(Self::Txt),
+            _ => None,
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Txt => "txt",
+        }
+    }
+
+    /// The Content-Type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html; charset=utf-8",
+            Self::Txt => "text/plain; charset=utf-8",
+        }
+    }
+}
+
+/// A rendered document and the file name to offer it under (Vietnamese, with
+/// [`ascii_file_name`] for a fallback).
+pub struct Rendered {
+    pub body: Vec<u8>,
+    pub file_name: String,
+}
+
+/// Renders `which` in `format` from the store.
+pub async fn render(
+    db: &impl ConnectionTrait,
+    templates: &Templates,
+    which: Which,
+    format: Format,
+) -> Result<Rendered> {
+    let ext = format.extension();
+    let (template, value, stem) = match which {
+        Which::Agenda(id) => {
+            let doc = agenda::load(db, id).await?;
+            let value = serde_json::to_value(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+            ("agenda", value, format!("Chương trình hội nghị {id}"))
+        }
+        Which::Plan(id) => {
+            let doc = plan::load(db, id).await?;
+            let stem = format!("Kế hoạch {}", doc.number.trim_start_matches("Số:").trim())
+                .replace('/', "-")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let value = serde_json::to_value(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+            ("plan", value, stem)
+        }
+    };
+    let body = templates
+        .render(&format!("documents/{template}.{ext}"), &value)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Rendered {
+        body: body.into_bytes(),
+        file_name: format!("{stem}.{ext}"),
+    })
+}
 
 /// A file name for `Content-Disposition`: `stem.ext` in ASCII (Vietnamese letters without
 /// their marks, `đ` as `d`, anything else as `-`), for clients that cannot read the UTF-8

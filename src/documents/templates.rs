@@ -9,6 +9,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::agenda::AgendaDocument;
+use super::plan::PlanDocument;
 
 /// A template that cannot be used; the message names the file, the line and the reason.
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +19,13 @@ pub struct TemplateError {
     pub reason: String,
 }
 
-/// What a template renders to: HTML is escaped, text is not.
+/// What a template renders to: HTML is escaped, text is not. A partial is included by
+/// the HTML templates (`{{> nd30_css}}`) and checked through them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Html,
     Text,
+    HtmlPartial(&'static str),
 }
 
 /// One template: its name (the path under `templates/` without `.hbs`), its kind and
@@ -35,6 +38,11 @@ struct Embedded {
 
 const EMBEDDED: &[Embedded] = &[
     Embedded {
+        name: "documents/nd30.css",
+        kind: Kind::HtmlPartial("nd30_css"),
+        source: include_str!("../../templates/documents/nd30.css.hbs"),
+    },
+    Embedded {
         name: "documents/agenda.html",
         kind: Kind::Html,
         source: include_str!("../../templates/documents/agenda.html.hbs"),
@@ -43,6 +51,16 @@ const EMBEDDED: &[Embedded] = &[
         name: "documents/agenda.txt",
         kind: Kind::Text,
         source: include_str!("../../templates/documents/agenda.txt.hbs"),
+    },
+    Embedded {
+        name: "documents/plan.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/documents/plan.html.hbs"),
+    },
+    Embedded {
+        name: "documents/plan.txt",
+        kind: Kind::Text,
+        source: include_str!("../../templates/documents/plan.txt.hbs"),
     },
 ];
 
@@ -76,13 +94,18 @@ impl Templates {
                     t.source.to_owned(),
                 ),
             };
-            let registry = match t.kind {
-                Kind::Html => &mut html,
-                Kind::Text => &mut text,
-            };
             let fail = |reason: String| TemplateError {
                 file: file.display().to_string(),
                 reason,
+            };
+            let registry = match t.kind {
+                Kind::Html => &mut html,
+                Kind::Text => &mut text,
+                Kind::HtmlPartial(partial) => {
+                    html.register_partial(partial, source)
+                        .map_err(|e| fail(e.to_string()))?;
+                    continue;
+                }
             };
             registry
                 .register_template_string(t.name, source)
@@ -112,10 +135,15 @@ impl Templates {
 /// A model with every field filled, for the start-up check of the template `name`.
 fn sample(name: &str) -> Option<serde_json::Value> {
     let document = match name {
-        "documents/agenda.html" | "documents/agenda.txt" => AgendaDocument::sample(),
+        "documents/agenda.html" | "documents/agenda.txt" => {
+            serde_json::to_value(AgendaDocument::sample())
+        }
+        "documents/plan.html" | "documents/plan.txt" => {
+            serde_json::to_value(PlanDocument::sample())
+        }
         _ => return None,
     };
-    serde_json::to_value(document).ok()
+    document.ok()
 }
 
 #[cfg(test)]

@@ -94,6 +94,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/agenda.{format}",
                 web::get().to(documents::agenda),
             )
+            .route(
+                "/plans/{id}/document.{format}",
+                web::get().to(documents::plan),
+            )
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {

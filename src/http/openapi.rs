@@ -227,9 +227,23 @@ impl Doc {
                 .operation_id(Some("conference_agenda"))
                 .summary(Some("The agenda (Chương trình) of a conference"))
                 .parameter(id_param())
-                .parameter(format)
+                .parameter(format.clone())
                 .response("200", response("the document", None))
                 .response("404", error_response("no such conference or format")),
+        );
+        self.op(
+            "/api/v1/plans/{id}/document.{format}",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("documents")
+                .operation_id(Some("plan_document"))
+                .summary(Some(
+                    "The plan (Kế hoạch) with its appendices: speakers, agenda, bridge points, tasks",
+                ))
+                .parameter(id_param())
+                .parameter(format.clone())
+                .response("200", response("the document", None))
+                .response("404", error_response("no such plan or format")),
         );
     }
 

@@ -156,7 +156,7 @@ async fn a_user_added_on_the_command_line_gets_a_working_token() {
 }
 
 #[tokio::test]
-async fn render_writes_the_agenda_of_a_seeded_conference() {
+async fn render_writes_a_seeded_agenda_and_plan() {
     let data = DataDir::new("render");
     let seeded = hoinghi(&data.0, &["seed"], "");
     assert!(seeded.status.success(), "{}", text(&seeded.stderr));
@@ -196,4 +196,26 @@ async fn render_writes_the_agenda_of_a_seeded_conference() {
         "",
     );
     assert!(!bad.status.success(), "an unknown format is refused");
+
+    let plan = hoinghi(
+        &data.0,
+        &["render", "--plan", "plan-1609", "--format", "txt"],
+        "",
+    );
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let plan = text(&plan.stdout);
+    assert!(
+        plan.starts_with("UBND THÀNH PHỐ HẢI PHÒNG\nSỞ GIÁO DỤC VÀ ĐÀO TẠO\nSố: 1609/KH-SGDĐT\n")
+    );
+    assert!(plan.contains("(Danh sách này gồm 03 người)"));
+    let neither = hoinghi(&data.0, &["render", "--format", "txt"], "");
+    assert!(
+        !neither.status.success(),
+        "--plan or --conference is required"
+    );
+    assert!(
+        text(&neither.stderr).contains("--plan"),
+        "{}",
+        text(&neither.stderr)
+    );
 }

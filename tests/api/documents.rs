@@ -1,5 +1,6 @@
-//! Documents through the API: the agenda of the seeded morning conference, as text and as
-//! printable HTML, row by row as seed 000 prints it.
+//! Documents through the API: the agenda of the seeded morning conference and the seeded
+//! plans, as text and as printable HTML, checked row by row against seeds 000 and 001 and
+//! against the layout rules of NĐ30 (`../shared/nd30-format.md`).
 use crate::helpers::*;
 use crate::store_test;
 use hoinghi::services::seed;
@@ -8,9 +9,15 @@ use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-async fn seeded_conference(app: &TestApp, key: &str) -> i64 {
+/// Loads the seed and returns the id of the row with seed key `key`.
+async fn seeded(app: &TestApp, key: &str) -> i64 {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
     seed::load_dir(&app.db, &dir).await.expect("seed loads");
+    id_of(app, key).await
+}
+
+/// The id of the row with seed key `key`.
+async fn id_of(app: &TestApp, key: &str) -> i64 {
     seed_ref::Entity::find_by_id(key.to_owned())
         .one(&app.db)
         .await
@@ -33,7 +40,7 @@ async fn fetch(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::Heade
 }
 
 store_test!(the_morning_agenda_as_text_follows_seed_000, |app| {
-    let id = seeded_conference(app, "conf-dvht").await;
+    let id = seeded(app, "conf-dvht").await;
     let (status, headers, text) = fetch(app, &format!("/api/v1/conferences/{id}/agenda.txt")).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
@@ -45,7 +52,7 @@ store_test!(the_morning_agenda_as_text_follows_seed_000, |app| {
     assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "UBND THÀNH PHỐ HẢI PHÒNG");
-    assert_eq!(lines[1], "SỞ GIÁO DỤC VÀ ĐÀO TẠO HẢI PHÒNG");
+    assert_eq!(lines[1], "SỞ GIÁO DỤC VÀ ĐÀO TẠO");
     assert!(text.contains("CHƯƠNG TRÌNH\n"));
     assert!(
         text.contains("Thời gian: 8h00-11h30, ngày 18/12/2024 (thứ Tư)"),
@@ -89,12 +96,12 @@ store_test!(the_morning_agenda_as_text_follows_seed_000, |app| {
 });
 
 store_test!(the_agenda_as_html_is_printable_and_escaped, |app| {
-    let id = seeded_conference(app, "conf-dvht").await;
+    let id = seeded(app, "conf-dvht").await;
     let (status, headers, html) =
         fetch(app, &format!("/api/v1/conferences/{id}/agenda.html")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
-    assert!(html.contains("@page { size: A4; margin: 20mm 15mm 20mm 30mm; }"));
+    assert!(html.contains("@page { size: A4; margin: 20mm 15mm 20mm 30mm;"));
     assert!(html.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
     assert_eq!(html.matches("<td class=\"time\">").count(), 9);
     assert!(html.contains("<td class=\"time\">7h30-8h00</td>"));
@@ -121,5 +128,306 @@ store_test!(the_agenda_as_html_is_printable_and_escaped, |app| {
     let (status, _, _) = fetch(app, &format!("/api/v1/conferences/{id}/agenda.pdf")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = fetch(app, "/api/v1/conferences/999999/agenda.txt").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+/// Seed 000 as published, and the seed file of the Thủy Nguyên bridge points.
+fn shared(path: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join(path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// What a comparison with the seeds ignores: the dash around a time range (`10h00 – 10h20`
+/// in the seed), runs of spaces, and tone-mark placement (NFC both sides).
+fn normal(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc()
+        .collect::<String>()
+        .replace(" – ", "-")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+store_test!(the_hai_phong_plan_reproduces_seed_000, |app| {
+    let id = seeded(app, "plan-1609").await;
+    let (status, headers, text) = fetch(app, &format!("/api/v1/plans/{id}/document.txt")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.contains("filename=\"Ke-hoach-1609-KH-SGDDT.txt\""),
+        "{disposition}"
+    );
+    let ours: Vec<String> = text.lines().map(normal).collect();
+    let seed = shared("seeds/000_61f3c9d03a74764c.txt");
+
+    // Every agenda row of both tables in seed 000: time, content, performer.
+    let is_time = |cell: &str| {
+        cell.split('-').next().is_some_and(|t| {
+            t.contains('h') && t.trim().chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+    };
+    let agenda_rows: Vec<String> = seed
+        .lines()
+        .filter(|l| l.contains('\t') && is_time(l.split('\t').next().unwrap_or_default()))
+        .map(normal)
+        .collect();
+    assert_eq!(agenda_rows.len(), 17, "9 morning rows and 8 afternoon rows");
+    for row in &agenda_rows {
+        let cells: Vec<&str> = row.split(' ').collect();
+        assert!(!cells.is_empty());
+        assert!(
+            ours.iter().any(|l| l == row),
+            "agenda row missing: {row}\n{text}"
+        );
+    }
+    // The speaker list and its count line.
+    for row in [
+        "1 Ông Nguyễn Anh Thuận Trưởng Phòng GDTX&ĐH, Sở GDĐT",
+        "2 Ông Đỗ Hồng Hải Phó Trưởng Phòng GDTX&ĐH, Sở GDĐT",
+        "3 Bà Nguyễn Thị Thanh Hương Chuyên viên Phòng GDTX&ĐH, Sở GDĐT",
+        "(Danh sách này gồm 03 người)",
+    ] {
+        assert!(seed.lines().map(normal).any(|l| l == row), "seed has {row}");
+        assert!(ours.iter().any(|l| l == row), "missing: {row}\n{text}");
+    }
+    // Both composition sections: every `+` line of section III in the seed.
+    let section_iii =
+        &seed[seed.find("III. THỜI GIAN").unwrap()..seed.find("IV. KINH PHÍ").unwrap()];
+    let composition: Vec<String> = section_iii
+        .lines()
+        .map(|l| normal(l.trim_start_matches("- ")))
+        .filter(|l| l.starts_with("+ "))
+        .collect();
+    assert_eq!(
+        composition.len(),
+        14,
+        "8 morning and 6 afternoon lines: {composition:#?}"
+    );
+    for line in &composition {
+        assert!(ours.iter().any(|l| l == line), "missing: {line}\n{text}");
+    }
+    assert!(
+        ours.iter()
+            .any(|l| l.starts_with("(Cụ thể là các cơ quan, đơn vị: các cơ quan tham mưu"))
+    );
+    // The two conference times, as the seed's lines say them (without its bold marks).
+    for time in [
+        "08h00' ngày 18/12/2024 (thứ Tư)",
+        "14h00' ngày 18/12/2024 (thứ Tư)",
+    ] {
+        let line = format!(
+            "- Thời gian: 1/2 ngày, bắt đầu từ {time}, theo 02 hình thức hội nghị: trực tiếp \
+             và trực tuyến tại các điểm cầu."
+        );
+        assert!(
+            seed.replace("**", "").lines().any(|l| l == line),
+            "seed: {line}"
+        );
+        assert!(ours.contains(&line), "{line}\n{text}");
+    }
+    // Sections in order, III written from the conferences.
+    let headings: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["I. ", "II. ", "III. ", "IV. ", "V. "]
+                .iter()
+                .any(|h| l.starts_with(h))
+        })
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "I. MỤC ĐÍCH, YÊU CẦU",
+            "II. NỘI DUNG",
+            "III. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN CỦA CÁC HỘI NGHỊ",
+            "IV. KINH PHÍ THỰC HIỆN",
+            "V. TỔ CHỨC THỰC HIỆN"
+        ]
+    );
+    assert!(text.contains(
+        "\nKế hoạch này thay cho Giấy mời, mời đại biểu tham dự 02 Hội nghị.\nSở GDĐT đề nghị"
+    ));
+    insta::assert_snapshot!("plan_1609_txt", text);
+});
+
+store_test!(the_thuy_nguyen_plan_lists_its_32_bridge_points, |app| {
+    let id = seeded(app, "plan-250-thuy-nguyen").await;
+    let (status, _, text) = fetch(app, &format!("/api/v1/plans/{id}/document.txt")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        ["ỦY BAN NHÂN DÂN", "HUYỆN THỦY NGUYÊN", "Số: 250/KH-UBND"]
+    );
+    assert!(text.contains("Thủy Nguyên, ngày 16 tháng 12 năm 2024"));
+    // The bridge-point appendix of the morning conference: the 32 rows of the CSV, in
+    // order, each with the communes' People's Committees among its units.
+    let morning = &text[text.find("DANH SÁCH ĐIỂM CẦU").expect("appendix")..];
+    let table: Vec<&str> = morning
+        .lines()
+        .skip_while(|l| !l.starts_with("TT\tĐiểm cầu"))
+        .skip(1)
+        .take_while(|l| l.contains('\t'))
+        .collect();
+    let csv = shared("data/thuy-nguyen-bridge-points.csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut n = 0;
+    for (i, record) in reader.records().enumerate() {
+        let record = record.expect("csv row");
+        let row = table
+            .get(i)
+            .unwrap_or_else(|| panic!("row {i} missing\n{morning}"));
+        let cells: Vec<&str> = row.split('\t').collect();
+        assert_eq!(cells[0], (i + 1).to_string());
+        assert!(
+            cells[1].starts_with(&record[1]),
+            "{} / {}",
+            cells[1],
+            &record[1]
+        );
+        // `Minh Đức (thị trấn)`: the name without the kind in brackets.
+        let communes = record[3]
+            .split(';')
+            .map(|c| c.split(" (").next().unwrap_or(c).trim());
+        for commune in communes.filter(|c| !c.is_empty()) {
+            assert!(
+                cells[2].to_lowercase().contains(&commune.to_lowercase()),
+                "row {i}: {commune} in {}",
+                cells[2]
+            );
+        }
+        n += 1;
+    }
+    assert_eq!(n, 32);
+    assert_eq!(table.len(), 32);
+    assert!(morning.contains("(Danh sách này gồm 32 điểm cầu)"));
+    assert!(
+        text.contains(
+            "- Trực tuyến tại 32 điểm cầu (danh sách tại Phụ lục I). Thành phần tham dự:"
+        )
+    );
+    // It names its parent in its own words, so no "Căn cứ" line is added.
+    assert!(!text.contains("Căn cứ Kế hoạch số 1609"));
+    assert!(text.contains("Kế hoạch này thay cho Giấy mời tham dự 02 Hội nghị./."));
+    assert!(text.contains("TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nUông Minh Long"));
+    insta::assert_snapshot!("plan_250_txt", text);
+});
+
+store_test!(a_derived_plan_cites_its_parent, |app| {
+    let parent = seeded(app, "plan-1609").await;
+    let issuer = id_of(app, "ubnd-thuy-nguyen").await;
+    let plan = app
+        .create(
+            "/api/v1/plans",
+            json!({"issuing_unit_id": issuer, "symbol": "KH-UBND", "number": 7,
+                   "place": "Thủy Nguyên", "issued_on": "2025-01-05", "title": "Tổ chức tập huấn",
+                   "signatory_position": "CHỦ TỊCH", "signatory_name": "Nguyễn Văn A",
+                   "parent_plan_id": parent,
+                   "legal_bases": ["Căn cứ Luật Giáo dục năm 2019."]}),
+        )
+        .await;
+    let (status, _, text) = fetch(app, &format!("/api/v1/plans/{plan}/document.txt")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("Số: 07/KH-UBND\n"), "{text}");
+    assert!(
+        text.contains("Thủy Nguyên, ngày 05 tháng 01 năm 2025"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Căn cứ Kế hoạch số 1609/KH-SGDĐT ngày      tháng 12 năm 2024 của Sở Giáo dục và \
+             Đào tạo Hải Phòng về việc tổ chức Hội nghị tập huấn về xây dựng “Đơn vị học tập” \
+             cấp huyện, tỉnh và Hội nghị tập huấn về xây dựng “Cộng đồng học tập” cấp xã, huyện, \
+             tỉnh trên địa bàn thành phố Hải Phòng;\nCăn cứ Luật Giáo dục năm 2019.\n"
+        ),
+        "{text}"
+    );
+    // No conference and no task: no section III and no appendix.
+    assert!(!text.contains("THÀNH PHẦN CỦA"));
+    assert!(!text.contains("Phụ lục"));
+    assert!(text.contains("\nNơi nhận:\n- Lưu: VT.\n"), "{text}");
+});
+
+store_test!(the_plan_as_html_follows_nd30, |app| {
+    let id = seeded(app, "plan-1609").await;
+    let (status, headers, html) = fetch(app, &format!("/api/v1/plans/{id}/document.html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(html.contains("@page { size: A4; margin: 20mm 15mm 20mm 30mm;"));
+    assert!(html.contains("@page :first { @top-center { content: none; } }"));
+    assert!(html.contains("<div class=\"parent\">UBND THÀNH PHỐ HẢI PHÒNG</div>"));
+    assert!(html.contains("<div class=\"issuer\">SỞ GIÁO DỤC VÀ ĐÀO TẠO</div>"));
+    assert!(html.contains("<div class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>"));
+    assert!(html.contains("<div class=\"motto\">Độc lập - Tự do - Hạnh phúc</div>"));
+    assert!(html.contains("<div class=\"number\">Số: 1609/KH-SGDĐT</div>"));
+    assert!(html.contains("<div class=\"date\">Hải Phòng, ngày      tháng 12 năm 2024</div>"));
+    assert!(html.contains(".header .date { font-style: italic;"));
+    // Legal bases in italics, each ending `;`, the last `.`.
+    assert!(html.contains("p.basis { font-style: italic; }"));
+    let bases: Vec<&str> = html
+        .split("<p class=\"basis\">")
+        .skip(1)
+        .map(|p| p.split("</p>").next().unwrap())
+        .collect();
+    assert_eq!(bases.len(), 2);
+    assert!(
+        bases[0].ends_with(';') && bases[1].ends_with('.'),
+        "{bases:?}"
+    );
+    // `Nơi nhận:` in bold italic, entries `- …;`, the last `- Lưu: VT, …`.
+    assert!(html.contains(
+        ".footer .recipients .to { font-weight: bold; font-style: italic; font-size: 12pt; }"
+    ));
+    let block = &html[html
+        .find("<div class=\"to\">Nơi nhận:</div>")
+        .expect("recipients")..];
+    let entries: Vec<&str> = block
+        .split("<div>")
+        .skip(1)
+        .map(|e| e.split("</div>").next().unwrap())
+        .take_while(|e| e.starts_with("- "))
+        .collect();
+    assert_eq!(entries.len(), 10);
+    assert!(entries[..9].iter().all(|e| e.ends_with(';')), "{entries:?}");
+    assert_eq!(entries[9], "- Lưu: VT, GDTX&amp;ĐH.");
+    // Three appendices, each on a new page with its reference line.
+    assert!(html.contains(".appendix { page-break-before: always; break-before: page; }"));
+    assert_eq!(html.matches("<section class=\"appendix\">").count(), 3);
+    assert_eq!(
+        html.matches("<p class=\"reference\">(Kèm theo Kế hoạch số 1609/KH-SGDĐT ngày      tháng 12 năm 2024 của Sở GDĐT)</p>").count(),
+        3
+    );
+    assert_eq!(html.matches("<td class=\"time\">").count(), 17);
+
+    // Data is escaped.
+    let unit = app
+        .unit("Sở <script>alert(1)</script>", "department", None, None)
+        .await;
+    let plan = app
+        .create(
+            "/api/v1/plans",
+            json!({"issuing_unit_id": unit, "symbol": "KH-SGDĐT", "place": "Hải Phòng",
+                   "issued_year": 2025, "title": "<b>Kế hoạch</b>",
+                   "signatory_position": "GIÁM ĐỐC", "signatory_name": "A"}),
+        )
+        .await;
+    let (status, _, html) = fetch(app, &format!("/api/v1/plans/{plan}/document.html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script>alert"), "escaped");
+    assert!(
+        html.contains("SỞ &lt;SCRIPT&gt;ALERT(1)&lt;/SCRIPT&gt;"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;b&gt;Kế hoạch&lt;/b&gt;"));
+    assert!(html.contains("<div class=\"number\">Số:      /KH-SGDĐT</div>"));
+
+    let (status, _, _) = fetch(app, &format!("/api/v1/plans/{id}/document.pdf")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = fetch(app, "/api/v1/plans/999999/document.txt").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
