@@ -47,7 +47,7 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Render a document to a file (or standard output): a plan with its appendices, or the agenda of a conference, as HTML or text.
+    /// Render a document to a file (or standard output): a plan with its appendices, or the agenda of a conference, as HTML, text or DOCX.
     Render(RenderArgs),
     /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
     Check(CheckArgs),
@@ -63,8 +63,8 @@ pub struct RenderArgs {
     /// The conference whose agenda to render: an id or a seed key such as `conf-dvht`.
     #[arg(long)]
     pub conference: Option<String>,
-    /// html (A4, ready to print) or txt.
-    #[arg(long, default_value = "html", value_parser = ["html", "txt"])]
+    /// html (A4, ready to print), txt, or docx (Word, LibreOffice).
+    #[arg(long, default_value = "html", value_parser = ["html", "txt", "docx"])]
     pub format: String,
     /// The file to write; standard output when absent.
     #[arg(short = 'o', long)]
@@ -283,7 +283,7 @@ async fn render(settings: &Settings, a: RenderArgs) -> CliResult {
         }
         (None, None) => return Err("cần --plan hoặc --conference".into()),
     };
-    let format = Format::parse(&a.format).ok_or("--format: html hoặc txt")?;
+    let format = Format::parse(&a.format).ok_or("--format: html, txt hoặc docx")?;
     let doc = documents::render(&db, &templates, which, format)
         .await
         .map_err(describe)?;

@@ -1,7 +1,9 @@
 //! Documents rendered from the data in the layout of Nghị định 30/2020/NĐ-CP: the plan
 //! (Kế hoạch) with its appendices and the agenda (Chương trình) of a conference, as HTML
-//! ready to print on A4 and as plain text, from the Handlebars templates in `templates/`.
+//! ready to print on A4 and as plain text from the Handlebars templates in `templates/`,
+//! and as DOCX from the same view models (`docx.rs`).
 pub mod agenda;
+pub mod docx;
 pub mod header;
 pub mod plan;
 pub mod templates;
@@ -25,6 +27,7 @@ pub enum Which {
 pub enum Format {
     Html,
     Txt,
+    Docx,
 }
 
 impl Format {
@@ -33,6 +36,7 @@ impl Format {
         match s {
             "html" => Some(Self::Html),
             "txt" => Some(Self::Txt),
+            "docx" => Some(Self::Docx),
             _ => None,
         }
     }
@@ -42,6 +46,7 @@ impl Format {
         match self {
             Self::Html => "html",
             Self::Txt => "txt",
+            Self::Docx => "docx",
         }
     }
 
@@ -50,7 +55,13 @@ impl Format {
         match self {
             Self::Html => "text/html; charset=utf-8",
             Self::Txt => "text/plain; charset=utf-8",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         }
+    }
+
+    /// Whether a browser should show it (HTML, text) or save it (DOCX).
+    pub fn inline(self) -> bool {
+        self != Self::Docx
     }
 }
 
@@ -69,11 +80,14 @@ pub async fn render(
     format: Format,
 ) -> Result<Rendered> {
     let ext = format.extension();
-    let (template, value, stem) = match which {
+    let (stem, body) = match which {
         Which::Agenda(id) => {
             let doc = agenda::load(db, id).await?;
-            let value = serde_json::to_value(&doc).map_err(|e| Error::Internal(e.to_string()))?;
-            ("agenda", value, format!("Chương trình hội nghị {id}"))
+            let body = match format {
+                Format::Docx => docx::agenda(&doc)?,
+                _ => templated(templates, "agenda", format, &doc)?,
+            };
+            (format!("Chương trình hội nghị {id}"), body)
         }
         Which::Plan(id) => {
             let doc = plan::load(db, id).await?;
@@ -82,17 +96,30 @@ pub async fn render(
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
-            let value = serde_json::to_value(&doc).map_err(|e| Error::Internal(e.to_string()))?;
-            ("plan", value, stem)
+            let body = match format {
+                Format::Docx => docx::plan(&doc)?,
+                _ => templated(templates, "plan", format, &doc)?,
+            };
+            (stem, body)
         }
     };
-    let body = templates
-        .render(&format!("documents/{template}.{ext}"), &value)
-        .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Rendered {
-        body: body.into_bytes(),
+        body,
         file_name: format!("{stem}.{ext}"),
     })
+}
+
+/// `documents/{name}.{html,txt}` rendered with `doc`.
+fn templated(
+    templates: &Templates,
+    name: &str,
+    format: Format,
+    doc: &impl serde::Serialize,
+) -> Result<Vec<u8>> {
+    let text = templates
+        .render(&format!("documents/{name}.{}", format.extension()), doc)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(text.into_bytes())
 }
 
 /// A file name for `Content-Disposition`: `stem.ext` in ASCII (Vietnamese letters without

@@ -1,5 +1,5 @@
-//! Documents: `GET /conferences/{id}/agenda.{html,txt}` and
-//! `GET /plans/{id}/document.{html,txt}`, with the right Content-Type and a
+//! Documents: `GET /conferences/{id}/agenda.{html,txt,docx}` and
+//! `GET /plans/{id}/document.{html,txt,docx}`, with the right Content-Type and a
 //! Content-Disposition whose file name has an ASCII fallback.
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
@@ -38,13 +38,17 @@ async fn respond(
     let Some(format) = Format::parse(format) else {
         return Err(Error::NotFound {
             entity: "document format",
-            label: "định dạng tài liệu (html, txt)",
+            label: "định dạng tài liệu (html, txt, docx)",
             id,
         });
     };
     let doc = documents::render(&state.db, &state.templates, which, format).await?;
     let disposition = ContentDisposition {
-        disposition: DispositionType::Inline,
+        disposition: if format.inline() {
+            DispositionType::Inline
+        } else {
+            DispositionType::Attachment
+        },
         parameters: vec![
             DispositionParam::Filename(ascii_file_name(&doc.file_name)),
             DispositionParam::FilenameExt(header::ExtendedValue {

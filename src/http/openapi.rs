@@ -212,11 +212,13 @@ impl Doc {
             .name("format")
             .parameter_in(ParameterIn::Path)
             .required(Required::True)
-            .description(Some("`html` (A4, ready to print) or `txt`"))
+            .description(Some(
+                "`html` (A4, ready to print), `txt` or `docx` (Word, LibreOffice)",
+            ))
             .schema(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .enum_values(Some(["html", "txt"])),
+                    .enum_values(Some(["html", "txt", "docx"])),
             ))
             .build();
         self.op(

@@ -208,6 +208,23 @@ async fn render_writes_a_seeded_agenda_and_plan() {
         plan.starts_with("UBND THÀNH PHỐ HẢI PHÒNG\nSỞ GIÁO DỤC VÀ ĐÀO TẠO\nSố: 1609/KH-SGDĐT\n")
     );
     assert!(plan.contains("(Danh sách này gồm 03 người)"));
+    let docx = data.0.join("ke-hoach.docx");
+    let written = hoinghi(
+        &data.0,
+        &[
+            "render",
+            "--plan",
+            "plan-1609",
+            "--format",
+            "docx",
+            "-o",
+            docx.to_str().expect("utf-8 path"),
+        ],
+        "",
+    );
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    let bytes = std::fs::read(&docx).expect("written");
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a zip file");
     let neither = hoinghi(&data.0, &["render", "--format", "txt"], "");
     assert!(
         !neither.status.success(),

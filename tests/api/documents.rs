@@ -26,6 +26,53 @@ async fn id_of(app: &TestApp, key: &str) -> i64 {
         .row_id
 }
 
+/// GET with the admin token; status, headers and body bytes.
+async fn fetch_bytes(
+    app: &TestApp,
+    path: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("request");
+    let (status, headers) = (r.status(), r.headers().clone());
+    (status, headers, r.bytes().await.expect("body").to_vec())
+}
+
+/// A part of a DOCX (zip) file as text.
+fn docx_part(docx: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip file");
+    let mut part = zip.by_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut text = String::new();
+    part.read_to_string(&mut text).expect("utf-8 XML");
+    text
+}
+
+/// The paragraphs of a DOCX body part: the text of each `<w:p>`, with whether its runs are
+/// bold and italic (`(text, bold, italic)`).
+fn docx_paragraphs(xml: &str) -> Vec<(String, bool, bool)> {
+    // `<w:p>` or `<w:p w14:paraId=…>`, not `<w:pPr>` or `<w:pgSz>`.
+    xml.match_indices("<w:p")
+        .filter(|(i, _)| xml[i + 4..].starts_with(['>', ' ']))
+        .map(|(i, _)| {
+            let p = xml[i..].split("</w:p>").next().unwrap_or_default();
+            let text: String = p
+                .split("<w:t")
+                .skip(1)
+                .filter_map(|t| t.split_once('>').map(|(_, rest)| rest))
+                .map(|t| t.split("</w:t>").next().unwrap_or_default())
+                .collect();
+            let runs = p.split("<w:r>").skip(1).collect::<Vec<_>>();
+            let all = |tag: &str| !runs.is_empty() && runs.iter().all(|r| r.contains(tag));
+            (text, all("<w:b />"), all("<w:i />"))
+        })
+        .collect()
+}
+
 /// GET with the admin token; status, headers and body text.
 async fn fetch(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
     let r = app
@@ -431,3 +478,166 @@ store_test!(the_plan_as_html_follows_nd30, |app| {
     let (status, _, _) = fetch(app, "/api/v1/plans/999999/document.txt").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
+
+store_test!(the_plan_as_docx_follows_nd30_and_converts_to_pdf, |app| {
+    let id = seeded(app, "plan-1609").await;
+    let (status, headers, docx) =
+        fetch_bytes(app, &format!("/api/v1/plans/{id}/document.docx")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"Ke-hoach-1609-KH-SGDDT.docx\""),
+        "{disposition}"
+    );
+    let xml = docx_part(&docx, "word/document.xml");
+    // A4 portrait and NĐ30 margins (twips: 20 mm = 1134, 30 mm = 1701, 15 mm = 850); a
+    // first page without the page number.
+    assert!(
+        xml.contains("<w:pgSz w:w=\"11906\" w:h=\"16838\" />"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<w:pgMar w:top=\"1134\" w:right=\"850\" w:bottom=\"1134\" w:left=\"1701\"")
+    );
+    assert!(xml.contains("<w:titlePg />"));
+    assert!(docx_part(&docx, "word/styles.xml").contains("w:ascii=\"Times New Roman\""));
+    let paragraphs = docx_paragraphs(&xml);
+    let find = |text: &str| {
+        paragraphs
+            .iter()
+            .find(|(t, _, _)| t == text)
+            .unwrap_or_else(|| panic!("no paragraph {text:?}"))
+    };
+    assert!(!find("UBND THÀNH PHỐ HẢI PHÒNG").1, "parent body not bold");
+    assert!(find("SỞ GIÁO DỤC VÀ ĐÀO TẠO").1, "issuer in bold");
+    assert!(find("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").1);
+    assert!(find("Độc lập - Tự do - Hạnh phúc").1);
+    find("Số: 1609/KH-SGDĐT");
+    assert!(
+        find("Hải Phòng, ngày      tháng 12 năm 2024").2,
+        "date line in italics"
+    );
+    assert!(find("KẾ HOẠCH").1);
+    // Legal bases in italics, `;` then `.`.
+    let bases: Vec<&(String, bool, bool)> = paragraphs
+        .iter()
+        .filter(|(t, _, _)| t.starts_with("Thực hiện chỉ đạo") || t.starts_with("Căn cứ"))
+        .collect();
+    assert_eq!(bases.len(), 2);
+    assert!(bases.iter().all(|(_, _, italic)| *italic));
+    assert!(bases[0].0.ends_with(';') && bases[1].0.ends_with('.'));
+    let to = find("Nơi nhận:");
+    assert!(to.1 && to.2, "Nơi nhận: in bold italics");
+    find("- Lưu: VT, GDTX&amp;ĐH.");
+    find("GIÁM ĐỐC");
+    assert!(find("Bùi Văn Kiệt").1);
+    // Three appendices, each on a new page with its reference line.
+    assert_eq!(xml.matches("<w:pageBreakBefore />").count(), 3);
+    assert_eq!(
+        paragraphs
+            .iter()
+            .filter(|(t, _, i)| *i
+                && t == "(Kèm theo Kế hoạch số 1609/KH-SGDĐT ngày      tháng 12 năm 2024 của Sở GDĐT)")
+            .count(),
+        3
+    );
+    find("(Danh sách này gồm 03 người)");
+
+    // The agenda of one conference as DOCX: its nine rows.
+    let conference = id_of(app, "conf-dvht").await;
+    let (status, _, agenda) = fetch_bytes(
+        app,
+        &format!("/api/v1/conferences/{conference}/agenda.docx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let agenda = docx_paragraphs(&docx_part(&agenda, "word/document.xml"));
+    let times: Vec<&str> = agenda
+        .iter()
+        .map(|(t, _, _)| t.as_str())
+        .filter(|t| t.contains('h') && t.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(times.len(), 9, "{times:?}");
+    assert_eq!(times[0], "7h30-8h00");
+
+    // LibreOffice opens it: converted to PDF, its text holds every agenda row.
+    if app.db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return; // the conversion checks the file, not the store: once is enough
+    }
+    let Some(pdf_text) = pdf_text_of(&docx, "plan-1609") else {
+        eprintln!(
+            "skipped the PDF conversion: libreoffice or pdftotext is not installed (.ci/run installs them)"
+        );
+        return;
+    };
+    let flat = normal(&pdf_text);
+    let seed = shared("seeds/000_61f3c9d03a74764c.txt");
+    let mut rows = 0;
+    for line in seed.lines().filter(|l| l.contains('\t')) {
+        let cells: Vec<String> = line.split('\t').map(normal).collect();
+        if !cells[0].contains('h') || !cells[0].starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        rows += 1;
+        assert!(flat.contains(&cells[0]), "time {} in the PDF", cells[0]);
+        // The first words of the content: a cell may wrap anywhere after them.
+        let start: String = cells[1].split(' ').take(3).collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&start), "{start:?} in the PDF");
+    }
+    assert_eq!(rows, 17);
+    assert!(flat.contains("(Danh sách này gồm 03 người)"));
+    assert!(flat.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
+});
+
+/// `libreoffice --headless --convert-to pdf`, then `pdftotext`; `None` when either tool is
+/// missing.
+fn pdf_text_of(docx: &[u8], stem: &str) -> Option<String> {
+    use std::process::Command;
+    let have = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let office = ["libreoffice", "soffice"].into_iter().find(|t| have(t))?;
+    if !have("pdftotext") {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "hoinghi-docx-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let input = dir.join(format!("{stem}.docx"));
+    std::fs::write(&input, docx).expect("write docx");
+    let converted = Command::new(office)
+        .arg(format!(
+            "-env:UserInstallation=file://{}/profile",
+            dir.display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .arg(&input)
+        .output()
+        .expect("run libreoffice");
+    let pdf = dir.join(format!("{stem}.pdf"));
+    assert!(
+        converted.status.success() && pdf.exists(),
+        "libreoffice could not convert the DOCX: {}{}",
+        String::from_utf8_lossy(&converted.stdout),
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(text.status.success(), "pdftotext failed");
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(String::from_utf8_lossy(&text.stdout).into_owned())
+}
