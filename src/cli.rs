@@ -47,7 +47,7 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Render a document to a file (or standard output): a plan with its appendices, or the agenda of a conference, as HTML, text or DOCX.
+    /// Render a document to a file (or standard output): a plan with its appendices, the agenda of a conference, or its invitation letter to a unit, as HTML, text or DOCX.
     Render(RenderArgs),
     /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
     Check(CheckArgs),
@@ -63,6 +63,10 @@ pub struct RenderArgs {
     /// The conference whose agenda to render: an id or a seed key such as `conf-dvht`.
     #[arg(long)]
     pub conference: Option<String>,
+    /// With --conference: render the invitation letter (Giấy mời) to this invited unit
+    /// instead of the agenda (an id or a seed key such as `ubnd-thuy-nguyen`).
+    #[arg(long, requires = "conference")]
+    pub unit: Option<String>,
     /// html (A4, ready to print), txt, or docx (Word, LibreOffice).
     #[arg(long, default_value = "html", value_parser = ["html", "txt", "docx"])]
     pub format: String,
@@ -279,7 +283,14 @@ async fn render(settings: &Settings, a: RenderArgs) -> CliResult {
     let which = match (&a.plan, &a.conference) {
         (Some(p), _) => Which::Plan(resolve_ref(&db, "plan", "--plan", "kế hoạch", p).await?),
         (None, Some(c)) => {
-            Which::Agenda(resolve_ref(&db, "conference", "--conference", "hội nghị", c).await?)
+            let conference = resolve_ref(&db, "conference", "--conference", "hội nghị", c).await?;
+            match &a.unit {
+                Some(u) => Which::Letter {
+                    conference,
+                    unit: resolve_ref(&db, "unit", "--unit", "đơn vị", u).await?,
+                },
+                None => Which::Agenda(conference),
+            }
         }
         (None, None) => return Err("cần --plan hoặc --conference".into()),
     };

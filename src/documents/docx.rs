@@ -1,4 +1,4 @@
-//! DOCX output of the plan and the agenda (docx-rs): real paragraphs, runs and tables that
+//! DOCX output of the plan, the agenda and the invitation letter (docx-rs): real paragraphs, runs and tables that
 //! Word and LibreOffice open and edit, in the layout of Nghị định 30/2020/NĐ-CP: A4
 //! portrait, margins 20 mm top and bottom, 30 mm left, 15 mm right, Times New Roman 14 pt
 //! body, the two-column header as a table without borders, page numbers centred in the
@@ -15,7 +15,8 @@ use docx_rs::{
 
 use super::agenda::{AgendaDocument, AgendaRow};
 use super::header::Header;
-use super::plan::{Appendix, PlanDocument};
+use super::letter::LetterDocument;
+use super::plan::{Appendix, PlanDocument, Signature};
 use crate::error::{Error, Result};
 
 /// A4 in twentieths of a point (twips): 210 × 297 mm.
@@ -85,11 +86,42 @@ pub fn plan(doc: &PlanDocument) -> Result<Vec<u8>> {
     for p in &doc.closing {
         d = d.add_paragraph(body().add_run(run(p)));
     }
-    d = d.add_table(footer_table(doc));
+    d = d.add_table(signature_table(&doc.recipients, &doc.signature));
     for a in &doc.appendices {
         d = appendix(d, a);
     }
     pack(d)
+}
+
+/// The invitation letter as a DOCX file.
+pub fn letter(doc: &LetterDocument) -> Result<Vec<u8>> {
+    let mut d = page().add_table(header_table(
+        &doc.header,
+        Some(&doc.number),
+        Some(&doc.place_date),
+    ));
+    d = d
+        .add_paragraph(centred(run(&doc.kind).size(BODY).bold()).line_spacing(space(240, 0)))
+        .add_paragraph(centred(run(&doc.title).size(BODY).bold()))
+        .add_paragraph(centred(run("________").size(BODY)).line_spacing(space(0, AFTER)))
+        .add_paragraph(
+            body()
+                .add_run(run(&format!("{} ", doc.inviter)))
+                .add_run(run(&doc.addressee).bold()),
+        );
+    for c in &doc.composition {
+        d = d.add_paragraph(body().add_run(run(&format!("- {c}"))));
+    }
+    if !doc.delegates.is_empty() {
+        d = d.add_paragraph(body().add_run(run("Đại biểu đơn vị đã cử:")));
+        for p in &doc.delegates {
+            d = d.add_paragraph(body().add_run(run(&format!("+ {p}"))));
+        }
+    }
+    for p in [&doc.time, &doc.place].into_iter().chain(&doc.closing) {
+        d = d.add_paragraph(body().add_run(run(p)));
+    }
+    pack(d.add_table(signature_table(&doc.recipients, &doc.signature)))
 }
 
 /// The agenda of one conference as a DOCX file.
@@ -217,7 +249,7 @@ fn header_table(h: &Header, number: Option<&str>, place_date: Option<&str>) -> T
 
 /// `Nơi nhận:` (bold italic 12 pt) and its entries (11 pt) on the left, level with the
 /// signature block (bold) on the right.
-fn footer_table(doc: &PlanDocument) -> Table {
+fn signature_table(recipients: &[String], signature: &Signature) -> Table {
     let line = |text: &str, size: usize| {
         Paragraph::new()
             .align(AlignmentType::Left)
@@ -228,18 +260,18 @@ fn footer_table(doc: &PlanDocument) -> Table {
         .add_paragraph(
             Paragraph::new().add_run(run("Nơi nhận:").bold().italic().size(RECIPIENTS_TITLE)),
         );
-    for r in &doc.recipients {
+    for r in recipients {
         left = left.add_paragraph(line(r, RECIPIENTS));
     }
     let mut right = TableCell::new().width(TEXT_WIDTH / 2, WidthType::Dxa);
-    for a in &doc.signature.authority {
+    for a in &signature.authority {
         right = right.add_paragraph(centred(run(a).size(BODY).bold()));
     }
-    right = right.add_paragraph(centred(run(&doc.signature.position).size(BODY).bold()));
+    right = right.add_paragraph(centred(run(&signature.position).size(BODY).bold()));
     for _ in 0..4 {
         right = right.add_paragraph(Paragraph::new());
     }
-    right = right.add_paragraph(centred(run(&doc.signature.name).size(BODY).bold()));
+    right = right.add_paragraph(centred(run(&signature.name).size(BODY).bold()));
     Table::without_borders(vec![TableRow::new(vec![left, right])])
         .set_grid(vec![TEXT_WIDTH / 2, TEXT_WIDTH / 2])
         .width(TEXT_WIDTH, WidthType::Dxa)

@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod docx;
 pub mod header;
+pub mod letter;
 pub mod plan;
 pub mod templates;
 
@@ -20,6 +21,8 @@ pub enum Which {
     Agenda(i64),
     /// Plan `id` with its appendices.
     Plan(i64),
+    /// The invitation letter (Giấy mời) of conference `conference` to unit `unit`.
+    Letter { conference: i64, unit: i64 },
 }
 
 /// The formats a document comes in.
@@ -101,6 +104,17 @@ pub async fn render(
                 _ => templated(templates, "plan", format, &doc)?,
             };
             (stem, body)
+        }
+        Which::Letter { conference, unit } => {
+            let doc = letter::load(db, conference, unit).await?;
+            let body = match format {
+                Format::Docx => docx::letter(&doc)?,
+                _ => templated(templates, "letter", format, &doc)?,
+            };
+            (
+                format!("Giấy mời hội nghị {conference} đơn vị {unit}"),
+                body,
+            )
         }
     };
     Ok(Rendered {

@@ -9,6 +9,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::agenda::AgendaDocument;
+use super::letter::LetterDocument;
 use super::plan::PlanDocument;
 
 /// A template that cannot be used; the message names the file, the line and the reason.
@@ -61,6 +62,16 @@ const EMBEDDED: &[Embedded] = &[
         name: "documents/plan.txt",
         kind: Kind::Text,
         source: include_str!("../../templates/documents/plan.txt.hbs"),
+    },
+    Embedded {
+        name: "documents/letter.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/documents/letter.html.hbs"),
+    },
+    Embedded {
+        name: "documents/letter.txt",
+        kind: Kind::Text,
+        source: include_str!("../../templates/documents/letter.txt.hbs"),
     },
 ];
 
@@ -140,6 +151,9 @@ fn sample(name: &str) -> Option<serde_json::Value> {
         }
         "documents/plan.html" | "documents/plan.txt" => {
             serde_json::to_value(PlanDocument::sample())
+        }
+        "documents/letter.html" | "documents/letter.txt" => {
+            serde_json::to_value(LetterDocument::sample())
         }
         _ => return None,
     };

@@ -1,5 +1,6 @@
 //! Documents: `GET /conferences/{id}/agenda.{html,txt,docx}` and
-//! `GET /plans/{id}/document.{html,txt,docx}`, with the right Content-Type and a
+//! `GET /plans/{id}/document.{html,txt,docx}` and
+//! `GET /conferences/{id}/letters/{unit_id}.{html,txt,docx}`, with the right Content-Type and a
 //! Content-Disposition whose file name has an ASCII fallback.
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
@@ -27,6 +28,22 @@ pub async fn plan(
 ) -> Result<HttpResponse, Error> {
     let (id, format) = path.into_inner();
     respond(&state, Which::Plan(id), &format, id).await
+}
+
+/// `GET /conferences/{id}/letters/{unit_id}.{format}`
+pub async fn letter(
+    state: web::Data<AppState>,
+    _p: Principal,
+    path: web::Path<(i64, i64, String)>,
+) -> Result<HttpResponse, Error> {
+    let (conference, unit, format) = path.into_inner();
+    respond(
+        &state,
+        Which::Letter { conference, unit },
+        &format,
+        conference,
+    )
+    .await
 }
 
 async fn respond(

@@ -98,6 +98,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/plans/{id}/document.{format}",
                 web::get().to(documents::plan),
             )
+            .route(
+                "/conferences/{id}/letters/{unit_id}.{format}",
+                web::get().to(documents::letter),
+            )
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {

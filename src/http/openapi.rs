@@ -247,6 +247,29 @@ impl Doc {
                 .response("200", response("the document", None))
                 .response("404", error_response("no such plan or format")),
         );
+        let unit = ParameterBuilder::new()
+            .name("unit_id")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("the invited unit"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .build();
+        self.op(
+            "/api/v1/conferences/{id}/letters/{unit_id}.{format}",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("documents")
+                .operation_id(Some("conference_letter"))
+                .summary(Some(
+                    "The invitation letter (Giấy mời) of a conference to one invited unit",
+                ))
+                .parameter(id_param())
+                .parameter(unit)
+                .parameter(format.clone())
+                .response("200", response("the document", None))
+                .response("404", error_response("no such conference, unit or format"))
+                .response("422", error_response("the unit is not invited")),
+        );
     }
 
     fn resource<R: Resource>(&mut self) {

@@ -225,6 +225,21 @@ async fn render_writes_a_seeded_agenda_and_plan() {
     assert!(written.status.success(), "{}", text(&written.stderr));
     let bytes = std::fs::read(&docx).expect("written");
     assert!(bytes.starts_with(b"PK\x03\x04"), "a zip file");
+    let letter = hoinghi(
+        &data.0,
+        &[
+            "render",
+            "--conference",
+            "conf-dvht",
+            "--unit",
+            "ubnd-thuy-nguyen",
+            "--format",
+            "txt",
+        ],
+        "",
+    );
+    assert!(letter.status.success(), "{}", text(&letter.stderr));
+    assert!(text(&letter.stdout).contains("Sở GDĐT trân trọng kính mời: UBND huyện Thủy Nguyên"));
     let neither = hoinghi(&data.0, &["render", "--format", "txt"], "");
     assert!(
         !neither.status.success(),

@@ -641,3 +641,136 @@ fn pdf_text_of(docx: &[u8], stem: &str) -> Option<String> {
     let _ = std::fs::remove_dir_all(&dir);
     Some(String::from_utf8_lossy(&text.stdout).into_owned())
 }
+
+store_test!(a_letter_invites_one_unit_to_its_place, |app| {
+    let conference = seeded(app, "conf-dvht").await;
+    // A district People's Committee: online, at its bridge point, 01 người/đơn vị.
+    let district = id_of(app, "ubnd-thuy-nguyen").await;
+    let (status, headers, text) = fetch(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/{district}.txt"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        [
+            "UBND THÀNH PHỐ HẢI PHÒNG",
+            "SỞ GIÁO DỤC VÀ ĐÀO TẠO",
+            "Số:      /GM-SGDĐT"
+        ]
+    );
+    assert!(text.contains(
+        "\nGIẤY MỜI\nDự Hội nghị tập huấn về xây dựng “Đơn vị học tập” cấp huyện, tỉnh\n"
+    ));
+    assert!(text.contains("Sở GDĐT trân trọng kính mời: UBND huyện Thủy Nguyên\n"));
+    assert!(
+        text.contains("- Kính mời 01 đại biểu là Lãnh đạo UBND quận/huyện"),
+        "{text}"
+    );
+    assert!(text.contains("Số lượng: 01 người/đơn vị."), "{text}");
+    assert!(text.contains("Thời gian: 1/2 ngày, bắt đầu từ 08h00' ngày 18/12/2024 (thứ Tư).\n"));
+    assert!(
+        text.contains("Địa điểm: trực tuyến tại điểm cầu Phòng Giáo dục và Đào tạo huyện Thủy Nguyên, Hội trường tầng 2.\n"),
+        "{text}"
+    );
+    assert!(text.contains("Nơi nhận:\n- Như trên;\n- Lưu: VT, GDTX&ĐH.\n"));
+    assert!(text.ends_with("GIÁM ĐỐC\nBùi Văn Kiệt\n"), "{text}");
+
+    // A school of the city: in the hall.
+    let school = id_of(app, "tct-to-hieu").await;
+    let (status, _, text) = fetch(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/{school}.txt"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("Địa điểm: Hội trường tầng 3, cơ quan Sở GDĐT"),
+        "{text}"
+    );
+
+    // A nominated delegate is named in the letter.
+    let person = app
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Uông Minh Long", "honorific": "Ông",
+                   "position": "Phó Chủ tịch UBND huyện", "unit_id": district,
+                   "email": "long@thuynguyen.example"}),
+        )
+        .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/delegates",
+            json!({"conference_id": conference, "person_id": person, "unit_id": district,
+                   "venue": "bridge_point", "bridge_point_id": id_of(app, "bp-dvht-tn-00").await}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, _, text) = fetch(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/{district}.txt"),
+    )
+    .await;
+    assert!(
+        text.contains("Đại biểu đơn vị đã cử:\n+ Ông Uông Minh Long, Phó Chủ tịch UBND huyện\n"),
+        "{text}"
+    );
+
+    // HTML and DOCX say the same.
+    let (status, _, html) = fetch(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/{district}.html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>GIẤY MỜI</h1>"));
+    assert!(html.contains("<b>UBND huyện Thủy Nguyên</b>"));
+    let (status, headers, docx) = fetch_bytes(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/{district}.docx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let paragraphs = docx_paragraphs(&docx_part(&docx, "word/document.xml"));
+    assert!(paragraphs.iter().any(|(t, b, _)| t == "GIẤY MỜI" && *b));
+    assert!(
+        paragraphs
+            .iter()
+            .any(|(t, _, _)| t == "+ Ông Uông Minh Long, Phó Chủ tịch UBND huyện")
+    );
+
+    // A unit the conference does not invite: 422 naming the unit.
+    let commune = id_of(app, "ubnd-tn-an-lu").await;
+    let r = app
+        .client
+        .get(format!(
+            "{}/api/v1/conferences/{conference}/letters/{commune}.txt",
+            app.address
+        ))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["field"], "unit_id");
+    assert_eq!(
+        body["error"]["message"],
+        "UBND xã An Lư không thuộc thành phần được mời dự hội nghị này."
+    );
+    let (status, _, _) = fetch(
+        app,
+        &format!("/api/v1/conferences/{conference}/letters/999999.txt"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
