@@ -31,9 +31,17 @@ impl Drop for DataDir {
 
 /// Runs `hoinghi ARGS` on `data` with `stdin`, in a clean environment of settings.
 fn hoinghi(data: &Path, args: &[&str], stdin: &str) -> Output {
+    hoinghi_with(data, args, stdin, &[])
+}
+
+/// `hoinghi` with extra environment variables.
+fn hoinghi_with(data: &Path, args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoinghi"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     for (k, _) in std::env::vars() {
-        if k.starts_with("HOINGHI_") {
+        if k.starts_with("HOINGHI_") && !env.iter().any(|(e, _)| *e == k) {
             cmd.env_remove(k);
         }
     }
@@ -249,5 +257,53 @@ async fn render_writes_a_seeded_agenda_and_plan() {
         text(&neither.stderr).contains("--plan"),
         "{}",
         text(&neither.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_broken_template_stops_start_up_naming_file_line_and_reason() {
+    let data = DataDir::new("templates");
+    let templates = data.0.join("templates");
+    std::fs::create_dir_all(templates.join("documents")).expect("dir");
+    // An unknown variable on line 2 of the plan's text template.
+    std::fs::write(
+        templates.join("documents/plan.txt.hbs"),
+        "{{title}}\n{{venue_of_the_year}}\n",
+    )
+    .expect("write");
+    let serve = hoinghi_with(
+        &data.0,
+        &["serve"],
+        "",
+        &[
+            ("HOINGHI_TEMPLATES_DIR", &templates),
+            ("HOINGHI_BIND", Path::new("127.0.0.1:0")),
+        ],
+    );
+    assert!(!serve.status.success(), "the server must not start");
+    let err = text(&serve.stderr);
+    assert!(err.contains("documents/plan.txt.hbs"), "{err}");
+    assert!(err.contains("venue_of_the_year"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+
+    // A syntax error (an unclosed block) in the letter's HTML template.
+    std::fs::remove_file(templates.join("documents/plan.txt.hbs")).expect("rm");
+    std::fs::write(
+        templates.join("documents/letter.html.hbs"),
+        "<p>\n{{#each composition}}\n{{this}}\n",
+    )
+    .expect("write");
+    let render = hoinghi_with(
+        &data.0,
+        &["render", "--plan", "plan-1609"],
+        "",
+        &[("HOINGHI_TEMPLATES_DIR", &templates)],
+    );
+    assert!(!render.status.success());
+    let err = text(&render.stderr);
+    assert!(err.contains("documents/letter.html.hbs"), "{err}");
+    assert!(
+        err.contains(":4:1"),
+        "the end of the file, where the block is unclosed: {err}"
     );
 }
