@@ -49,6 +49,7 @@ const USAGE: &str = "\
 national: generates and bulk-loads a national-scale hoinghi dataset.
 
 usage: cargo bench --bench national -- load --database-url URL [--analyze | --no-analyze]
+       cargo bench --bench national -- documents --database-url URL [--iterations N]
 
   --database-url URL   sqlite://FILE?mode=rwc or postgres://…/DB (default: $HOINGHI_DATABASE_URL);
                        the database must be empty (it is migrated first)
@@ -56,7 +57,13 @@ usage: cargo bench --bench national -- load --database-url URL [--analyze | --no
                        autovacuum reaches a minute after a load; default there) or
                        `ANALYZE` on SQLite (off by default: hoinghi never runs it)
   --no-analyze         do neither
+
+`documents` turns a loaded dataset into a national plan (4 conferences, 40 agenda items,
+all bridge points) and times rendering it as HTML, text and DOCX (default 20 times each).
+It changes the database: run it on a copy.
 ";
+
+mod documents;
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (3.32+); PostgreSQL allows 65,535.
 const MAX_PARAMS: usize = 32_766;
@@ -1198,6 +1205,40 @@ async fn load(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
+/// `documents --database-url URL [--iterations N]`
+fn documents_command(args: &[String]) -> ExitCode {
+    let mut url = std::env::var("HOINGHI_DATABASE_URL").ok();
+    let mut iterations = 20;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--database-url", Some(v)) => url = Some(v.clone()),
+            ("--iterations", Some(v)) if v.parse::<usize>().is_ok_and(|n| n > 0) => {
+                iterations = v.parse().unwrap_or(20)
+            }
+            _ => {
+                eprintln!("national documents: bad argument `{a}`\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(url) = url else {
+        eprintln!("national documents: --database-url is required");
+        return ExitCode::from(2);
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(documents::run(&url, iterations)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("national documents: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // `cargo bench` appends `--bench`; it means nothing here.
     let args: Vec<String> = std::env::args()
@@ -1206,6 +1247,7 @@ fn main() -> ExitCode {
         .collect();
     match args.first().map(String::as_str) {
         Some("load") => {}
+        Some("documents") => return documents_command(&args[1..]),
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

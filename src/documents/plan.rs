@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Month, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 
@@ -276,7 +277,18 @@ struct Conf {
     own: bool,
     halls: Vec<String>,
     rules: Vec<attendance_rule::Model>,
-    bridge_points: Vec<bridge_point::Model>,
+    bridge_points: Vec<Point>,
+}
+
+/// What the documents print of a bridge point (read as a tuple: at national scale, whole
+/// models cost more than the rest of the document).
+#[derive(Clone, Debug)]
+struct Point {
+    id: i64,
+    conference_id: i64,
+    name: String,
+    room: Option<String>,
+    address: Option<String>,
 }
 
 /// Builds the document of plan `id` from the store.
@@ -793,7 +805,13 @@ async fn conferences(db: &impl ConnectionTrait, p: &plan::Model) -> Result<Vec<C
     let own_ids: HashSet<i64> = own.iter().map(|c| c.id).collect();
     // Bridge points: those this plan places, and those of its own conferences placed by no
     // other plan.
-    let points = bridge_point::Entity::find()
+    let points: Vec<Point> = bridge_point::Entity::find()
+        .select_only()
+        .column(bridge_point::Column::Id)
+        .column(bridge_point::Column::ConferenceId)
+        .column(bridge_point::Column::Name)
+        .column(bridge_point::Column::Room)
+        .column(bridge_point::Column::Address)
         .filter(
             Condition::any()
                 .add(bridge_point::Column::PlanId.eq(p.id))
@@ -810,8 +828,18 @@ async fn conferences(db: &impl ConnectionTrait, p: &plan::Model) -> Result<Vec<C
         .order_by_asc(bridge_point::Column::ConferenceId)
         .order_by_asc(bridge_point::Column::Position)
         .order_by_asc(bridge_point::Column::Id)
+        .into_tuple::<(i64, i64, String, Option<String>, Option<String>)>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|(id, conference_id, name, room, address)| Point {
+            id,
+            conference_id,
+            name,
+            room,
+            address,
+        })
+        .collect();
     let inherited: Vec<i64> = points
         .iter()
         .map(|b| b.conference_id)
@@ -982,14 +1010,30 @@ async fn bridge_point_groups(
         .iter()
         .flat_map(|c| c.bridge_points.iter().map(|b| b.id))
         .collect();
-    let attending = links::load::<bridge_point_unit::Entity>(
-        db,
-        bridge_point_unit::Column::BridgePointId,
-        bridge_point_unit::Column::UnitId,
-        &ids,
-    )
-    .await?;
-    let names = unit_names(db, attending.values().flatten().copied().collect()).await?;
+    // The attending units' names in one join, in unit id order within each point.
+    let mut attending: HashMap<i64, Vec<String>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(5_000) {
+        let rows: Vec<(i64, String)> = bridge_point_unit::Entity::find()
+            .select_only()
+            .column(bridge_point_unit::Column::BridgePointId)
+            .column(unit::Column::Name)
+            .join(
+                JoinType::InnerJoin,
+                bridge_point_unit::Entity::belongs_to(unit::Entity)
+                    .from(bridge_point_unit::Column::UnitId)
+                    .to(unit::Column::Id)
+                    .into(),
+            )
+            .filter(bridge_point_unit::Column::BridgePointId.is_in(chunk.iter().copied()))
+            .order_by_asc(bridge_point_unit::Column::BridgePointId)
+            .order_by_asc(bridge_point_unit::Column::UnitId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (point, name) in rows {
+            attending.entry(point).or_default().push(name);
+        }
+    }
     let several = confs.iter().filter(|c| !c.bridge_points.is_empty()).count() > 1;
     Ok(confs
         .iter()
@@ -1008,12 +1052,7 @@ async fn bridge_point_groups(
                         .map(|s| s.trim().to_owned())
                         .filter(|s| !s.is_empty() && !b.name.contains(s.as_str()))
                         .collect(),
-                    units: attending
-                        .get(&b.id)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|u| names.get(u).cloned())
-                        .collect(),
+                    units: attending.remove(&b.id).unwrap_or_default(),
                 })
                 .collect();
             let group = BridgePointGroup {
