@@ -1,6 +1,7 @@
 //! hoinghi plans training conferences for Vietnam's education sector: units, plans,
 //! conferences, agenda, speakers, halls, bridge points, attendance rules and delegates,
 //! behind a JSON API. See `docs/ARCHITECTURE.md` for the map.
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod documents;

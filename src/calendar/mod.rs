@@ -1,0 +1,7 @@
+//! iCalendar for invitations (RFC 5545, iTIP RFC 5546): the pieces the `icalendar` crate
+//! does not do right or at all, built and tested here first.
+//!
+//! - [`fold`]: content lines of at most 75 octets, never splitting a UTF-8 sequence;
+//! - [`vtimezone`]: a VTIMEZONE for any chrono-tz zone, from the zone's own transitions.
+pub mod fold;
+pub mod vtimezone;
