@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod calendar;
 mod checks;
 mod cli;
 mod crud;

@@ -1,0 +1,444 @@
+//! The calendar object of one invitation (RFC 5545/5546, `../shared/itip-checklist.md`
+//! points 8–17): a VCALENDAR with METHOD REQUEST or CANCEL, the VTIMEZONE of the
+//! conference, and one VEVENT — or, for a conference over several days with different
+//! hours each day, a daily series with one override per day whose hours differ.
+//!
+//! # Several days
+//! The first day's VEVENT carries `RRULE:FREQ=DAILY;UNTIL=<last day>` and an `EXDATE` for
+//! each day in between without sessions (a weekend); each day whose hours differ from the
+//! first day's is a VEVENT with the same UID and `RECURRENCE-ID` (that day at the first
+//! day's start time) holding its own DTSTART and DTEND. Outlook, Gmail, Apple Calendar and
+//! Thunderbird all read daily rules, EXDATE and RECURRENCE-ID overrides in one iTIP
+//! message, where RDATE or PERIOD values are not read everywhere.
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use icalendar::{
+    Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property, Trigger,
+};
+
+use super::fold::fold;
+use super::vtimezone::vtimezone;
+use crate::domain::kinds::{DelegateRole, Reply};
+use crate::domain::text::nfc;
+
+/// `PRODID` of everything hoinghi writes.
+pub const PRODID: &str = "-//hoinghi//hoinghi//VI";
+
+/// REQUEST (an invitation or its update) or CANCEL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Request,
+    Cancel,
+}
+
+impl Method {
+    /// `REQUEST`, `CANCEL`: the METHOD and the `method=` of the e-mail's Content-Type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// A name and a mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    pub name: String,
+    pub email: String,
+}
+
+/// Someone invited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attendee {
+    pub party: Party,
+    pub role: DelegateRole,
+    pub reply: Reply,
+}
+
+/// The hours of one day of the conference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Day {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Everything an invitation's calendar says.
+#[derive(Clone, Debug)]
+pub struct Invite {
+    pub method: Method,
+    /// Stable for (conference, delegate).
+    pub uid: String,
+    /// The conference's sequence: raised by every change that moves or cancels it.
+    pub sequence: u32,
+    /// When this version was written (DTSTAMP).
+    pub stamp: DateTime<Utc>,
+    pub time_zone: Tz,
+    /// The days, in order; at least one.
+    pub days: Vec<Day>,
+    pub summary: String,
+    pub location: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub organizer: Party,
+    pub attendees: Vec<Attendee>,
+    /// Reminders before the start; none are written in a CANCEL.
+    pub alarms: Vec<Duration>,
+}
+
+/// The calendar as text: CRLF line ends, lines folded at 75 octets, NFC.
+pub fn to_ics(i: &Invite) -> String {
+    let Some(first) = i.days.first() else {
+        return String::new();
+    };
+    let local = |t: DateTime<Utc>| -> NaiveDateTime { t.with_timezone(&i.time_zone).naive_local() };
+    let at = |t: DateTime<Utc>| CalendarDateTime::WithTimezone {
+        date_time: local(t),
+        tzid: i.time_zone.name().to_owned(),
+    };
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", i.method.as_str()));
+
+    let mut master = event(i, first.starts_at, first.ends_at, &at);
+    let last = i.days.last().unwrap_or(first);
+    let several = i.days.len() > 1;
+    if several {
+        // The series runs daily at the first day's hours until the last day.
+        let start_time = local(first.starts_at).time();
+        let last_local = local(last.starts_at).date().and_time(start_time);
+        let until = last_local
+            .and_local_timezone(i.time_zone)
+            .earliest()
+            .map_or(last.starts_at, |t| t.with_timezone(&Utc));
+        master.append_property(Property::new(
+            "RRULE",
+            format!("FREQ=DAILY;UNTIL={}", until.format("%Y%m%dT%H%M%SZ")),
+        ));
+        let days: Vec<_> = i.days.iter().map(|d| local(d.starts_at).date()).collect();
+        let mut d = local(first.starts_at).date();
+        while d < last_local.date() {
+            if !days.contains(&d) {
+                master.append_multi_property(
+                    Property::new(
+                        "EXDATE",
+                        d.and_time(start_time).format("%Y%m%dT%H%M%S").to_string(),
+                    )
+                    .add_parameter("TZID", i.time_zone.name())
+                    .done(),
+                );
+            }
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => break,
+            }
+        }
+    }
+    cal.push(master.done());
+    if several {
+        let start_time = local(first.starts_at).time();
+        let length = first.ends_at - first.starts_at;
+        for day in &i.days[1..] {
+            let same =
+                local(day.starts_at).time() == start_time && day.ends_at - day.starts_at == length;
+            if same {
+                continue;
+            }
+            let original = local(day.starts_at).date().and_time(start_time);
+            let mut e = event(i, day.starts_at, day.ends_at, &at);
+            e.recurrence_id(CalendarDateTime::WithTimezone {
+                date_time: original,
+                tzid: i.time_zone.name().to_owned(),
+            });
+            cal.push(e.done());
+        }
+    }
+    let text = without_alarm_stamps(&cal.to_string());
+    // The VTIMEZONE goes before the first VEVENT (the crate writes none).
+    let zone = vtimezone(i.time_zone, first.starts_at, last.ends_at);
+    let text = match text.find("BEGIN:VEVENT") {
+        Some(p) => format!("{}{zone}{}", &text[..p], &text[p..]),
+        None => text,
+    };
+    fold(&text)
+}
+
+/// One VEVENT: identity, times, texts, organiser, attendees, status, reminders.
+fn event(
+    i: &Invite,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    at: &impl Fn(DateTime<Utc>) -> CalendarDateTime,
+) -> Event {
+    let mut e = Event::new();
+    e.uid(&i.uid)
+        .timestamp(i.stamp)
+        .sequence(i.sequence)
+        .starts(at(starts))
+        .ends(at(ends))
+        .summary(&text(&i.summary))
+        .location(&text(&i.location))
+        .description(&text(&i.description));
+    if let Some(url) = &i.url {
+        e.url(url);
+    }
+    e.append_property(
+        Property::new("ORGANIZER", format!("mailto:{}", i.organizer.email.trim()))
+            .add_parameter("CN", &param(&i.organizer.name))
+            .done(),
+    );
+    for a in &i.attendees {
+        let mut p = Property::new("ATTENDEE", format!("mailto:{}", a.party.email.trim()));
+        p.add_parameter("CN", &param(&a.party.name))
+            .add_parameter("CUTYPE", "INDIVIDUAL")
+            .add_parameter("ROLE", role(a.role))
+            .add_parameter("PARTSTAT", partstat(a.reply))
+            .add_parameter(
+                "RSVP",
+                if i.method == Method::Request {
+                    "TRUE"
+                } else {
+                    "FALSE"
+                },
+            );
+        e.append_multi_property(p.done());
+    }
+    match i.method {
+        Method::Request => {
+            e.status(EventStatus::Confirmed);
+            for (n, before) in i.alarms.iter().enumerate() {
+                let mut alarm = Alarm::display(&text(&i.summary), Trigger::before_start(*before));
+                // A stable UID (RFC 9074) instead of the random one the crate would add.
+                alarm.append_property(Property::new("UID", format!("{}-alarm-{}", i.uid, n + 1)));
+                e.alarm(alarm);
+            }
+        }
+        Method::Cancel => {
+            e.status(EventStatus::Cancelled);
+        }
+    }
+    e.done()
+}
+
+/// Drops the DTSTAMP the crate adds to every component, VALARM included, where RFC 5545
+/// does not allow it (and where it would be the time of writing, not the stamp).
+fn without_alarm_stamps(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_alarm = false;
+    for line in text.split_inclusive("\r\n") {
+        match line.trim_end() {
+            "BEGIN:VALARM" => in_alarm = true,
+            "END:VALARM" => in_alarm = false,
+            l if in_alarm && l.starts_with("DTSTAMP") => continue,
+            _ => {}
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A TEXT value: NFC, line breaks as `\n` (the crate escapes `\`, `;`, `,` and newlines).
+fn text(s: &str) -> String {
+    nfc(s).replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// A parameter value (`CN=`): NFC, no control characters, no DQUOTE (RFC 5545 forbids it
+/// inside a quoted value), and quoted when it holds `,`, `;` or `:`. The crate quotes
+/// values holding `:` or `;` itself, but not `,`: those are quoted here.
+fn param(s: &str) -> String {
+    let clean: String = nfc(s)
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect();
+    let clean = clean.trim().to_owned();
+    if clean.contains(',') && !clean.contains([':', ';']) {
+        format!("\"{clean}\"")
+    } else {
+        clean
+    }
+}
+
+fn role(r: DelegateRole) -> &'static str {
+    match r {
+        DelegateRole::Chair => "CHAIR",
+        DelegateRole::ReqParticipant => "REQ-PARTICIPANT",
+        DelegateRole::OptParticipant => "OPT-PARTICIPANT",
+    }
+}
+
+fn partstat(r: Reply) -> &'static str {
+    match r {
+        Reply::NeedsAction => "NEEDS-ACTION",
+        Reply::Accepted => "ACCEPTED",
+        Reply::Declined => "DECLINED",
+        Reply::Tentative => "TENTATIVE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::fold::unfold;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    /// The seeded morning conference of 18/12/2024, 8h00–11h30 in Hải Phòng.
+    fn morning(method: Method) -> Invite {
+        Invite {
+            method,
+            uid: "conference-1-delegate-7@hoinghi.example".into(),
+            sequence: 2,
+            stamp: utc("2024-12-10T03:00:00Z"),
+            time_zone: chrono_tz::Asia::Ho_Chi_Minh,
+            days: vec![Day {
+                starts_at: utc("2024-12-18T01:00:00Z"),
+                ends_at: utc("2024-12-18T04:30:00Z"),
+            }],
+            summary: "Hội nghị tập huấn về xây dựng “Đơn vị học tập” cấp huyện, tỉnh".into(),
+            location: "Hội trường tầng 3, cơ quan Sở GDĐT; số 36 phố Minh Khai".into(),
+            description: "7h30-8h00: Đón tiếp đại biểu\n8h00-8h10: Tuyên bố lí do".into(),
+            url: None,
+            organizer: Party {
+                name: "Sở GDĐT Hải Phòng".into(),
+                email: "vanthu@sogddt-haiphong.example".into(),
+            },
+            attendees: vec![Attendee {
+                party: Party {
+                    name: "Nguyễn Văn \"An\", Hiệu trưởng".into(),
+                    email: "an@thpt.example".into(),
+                },
+                role: DelegateRole::ReqParticipant,
+                reply: Reply::NeedsAction,
+            }],
+            alarms: vec![Duration::days(1), Duration::hours(1)],
+        }
+    }
+
+    fn lines(ics: &str) -> Vec<String> {
+        unfold(ics).split("\r\n").map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_request_has_what_the_checklist_asks() {
+        let ics = to_ics(&morning(Method::Request));
+        for l in ics.split_terminator("\r\n") {
+            assert!(l.len() <= 75, "{} octets: {l}", l.len());
+        }
+        assert!(!ics.replace("\r\n", "").contains('\n'), "CRLF only");
+        let l = lines(&ics);
+        let count = |prefix: &str| l.iter().filter(|x| x.starts_with(prefix)).count();
+        assert_eq!(l[0], "BEGIN:VCALENDAR");
+        assert_eq!(count("VERSION:2.0"), 1);
+        assert_eq!(count("PRODID:"), 1);
+        assert_eq!(count("METHOD:REQUEST"), 1);
+        assert_eq!(count("BEGIN:VEVENT"), 1);
+        assert_eq!(
+            l.iter()
+                .filter(|x| *x == "UID:conference-1-delegate-7@hoinghi.example")
+                .count(),
+            1
+        );
+        assert_eq!(count("SEQUENCE:2"), 1);
+        assert!(l.contains(&"DTSTAMP:20241210T030000Z".to_owned()), "{l:#?}");
+        assert!(l.contains(&"DTSTART;TZID=Asia/Ho_Chi_Minh:20241218T080000".to_owned()));
+        assert!(l.contains(&"DTEND;TZID=Asia/Ho_Chi_Minh:20241218T113000".to_owned()));
+        assert_eq!(count("DURATION"), 0);
+        assert!(l.contains(&"TZID:Asia/Ho_Chi_Minh".to_owned()), "VTIMEZONE");
+        assert!(l.contains(
+            &"ORGANIZER;CN=Sở GDĐT Hải Phòng:mailto:vanthu@sogddt-haiphong.example".to_owned()
+        ));
+        // The DQUOTE in the name is dropped and the comma makes it quoted.
+        let attendee = l
+            .iter()
+            .find(|x| x.starts_with("ATTENDEE"))
+            .expect("attendee");
+        assert!(
+            attendee.contains("CN=\"Nguyễn Văn An, Hiệu trưởng\""),
+            "{attendee}"
+        );
+        assert!(attendee.contains("ROLE=REQ-PARTICIPANT"));
+        assert!(attendee.contains("PARTSTAT=NEEDS-ACTION"));
+        assert!(attendee.contains("RSVP=TRUE"));
+        assert!(attendee.ends_with(":mailto:an@thpt.example"));
+        // TEXT escaping: `;` and `,` in the location, the newline in the description.
+        assert!(
+            l.contains(
+                &"LOCATION:Hội trường tầng 3\\, cơ quan Sở GDĐT\\; số 36 phố Minh Khai".to_owned()
+            ),
+            "{l:#?}"
+        );
+        assert!(
+            l.iter().any(
+                |x| x == "DESCRIPTION:7h30-8h00: Đón tiếp đại biểu\\n8h00-8h10: Tuyên bố lí do"
+            )
+        );
+        assert_eq!(count("BEGIN:VALARM"), 2);
+        assert!(
+            l.contains(&"TRIGGER;RELATED=START:-PT86400S".to_owned()),
+            "{l:#?}"
+        );
+        assert!(l.contains(&"TRIGGER;RELATED=START:-PT3600S".to_owned()));
+        // VALARMs carry a stable UID and no DTSTAMP: the text is the same every time.
+        assert!(l.contains(&"UID:conference-1-delegate-7@hoinghi.example-alarm-1".to_owned()));
+        assert_eq!(count("DTSTAMP"), 1, "only the VEVENT's");
+        assert_eq!(to_ics(&morning(Method::Request)), ics, "deterministic");
+        assert_eq!(count("STATUS:CONFIRMED"), 1);
+    }
+
+    #[test]
+    fn a_cancellation_keeps_the_uid_and_drops_the_reminders() {
+        let mut i = morning(Method::Cancel);
+        i.sequence = 3;
+        let l = lines(&to_ics(&i));
+        assert!(l.contains(&"METHOD:CANCEL".to_owned()));
+        assert!(l.contains(&"STATUS:CANCELLED".to_owned()));
+        assert!(l.contains(&"SEQUENCE:3".to_owned()));
+        assert!(l.contains(&"UID:conference-1-delegate-7@hoinghi.example".to_owned()));
+        assert!(!l.iter().any(|x| x == "BEGIN:VALARM"));
+        assert!(l.iter().any(|x| x.starts_with("ORGANIZER")));
+        assert!(l.iter().any(|x| x.starts_with("ATTENDEE")));
+    }
+
+    #[test]
+    fn several_days_with_different_hours_are_a_series_with_overrides() {
+        let mut i = morning(Method::Request);
+        // Monday 8h00–17h00, Tuesday 8h00–11h30, Thursday 8h00–17h00 (no session on Wednesday).
+        i.days = vec![
+            Day {
+                starts_at: utc("2024-12-16T01:00:00Z"),
+                ends_at: utc("2024-12-16T10:00:00Z"),
+            },
+            Day {
+                starts_at: utc("2024-12-17T01:00:00Z"),
+                ends_at: utc("2024-12-17T04:30:00Z"),
+            },
+            Day {
+                starts_at: utc("2024-12-19T01:00:00Z"),
+                ends_at: utc("2024-12-19T10:00:00Z"),
+            },
+        ];
+        let l = lines(&to_ics(&i));
+        assert_eq!(
+            l.iter().filter(|x| *x == "BEGIN:VEVENT").count(),
+            2,
+            "{l:#?}"
+        );
+        assert_eq!(
+            l.iter()
+                .filter(|x| *x == "UID:conference-1-delegate-7@hoinghi.example")
+                .count(),
+            2
+        );
+        assert!(
+            l.contains(&"RRULE:FREQ=DAILY;UNTIL=20241219T010000Z".to_owned()),
+            "{l:#?}"
+        );
+        assert!(l.contains(&"EXDATE;TZID=Asia/Ho_Chi_Minh:20241218T080000".to_owned()));
+        assert!(l.contains(&"RECURRENCE-ID;TZID=Asia/Ho_Chi_Minh:20241217T080000".to_owned()));
+        assert!(l.contains(&"DTEND;TZID=Asia/Ho_Chi_Minh:20241217T113000".to_owned()));
+    }
+}

@@ -1,0 +1,211 @@
+//! Invitations read back by independent parsers: Python `icalendar` (missing time zones,
+//! times in UTC, attendees), Radicale's `--verify-item`, and Mozilla's ical.js
+//! (Thunderbird's parser: occurrences of a series with its overrides). Each checker that is
+//! not installed is skipped with a notice; `.ci/run` installs them all.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Duration, Utc};
+use hoinghi::calendar::invite::{Attendee, Day, Invite, Method, Party, to_ics};
+use hoinghi::domain::kinds::{DelegateRole, Reply};
+use serde_json::Value;
+
+fn utc(s: &str) -> DateTime<Utc> {
+    s.parse().expect("instant")
+}
+
+fn invite(method: Method, days: Vec<Day>) -> Invite {
+    Invite {
+        method,
+        uid: "conference-1-delegate-7@hoinghi.example".into(),
+        sequence: if method == Method::Cancel { 3 } else { 2 },
+        stamp: utc("2024-12-10T03:00:00Z"),
+        time_zone: chrono_tz::Asia::Ho_Chi_Minh,
+        days,
+        summary: "Hội nghị tập huấn về xây dựng “Đơn vị học tập” cấp huyện, tỉnh — buổi sáng \
+                  tại Hội trường tầng 3 và 32 điểm cầu trực tuyến của huyện Thủy Nguyên"
+            .into(),
+        location: "Hội trường tầng 3, cơ quan Sở GDĐT; số 36 phố Minh Khai, Hồng Bàng".into(),
+        description: "7h30-8h00: Đón tiếp đại biểu\n8h00-8h10: Tuyên bố lí do, giới thiệu".into(),
+        url: None,
+        organizer: Party {
+            name: "Sở GDĐT Hải Phòng".into(),
+            email: "vanthu@sogddt-haiphong.example".into(),
+        },
+        attendees: vec![Attendee {
+            party: Party {
+                name: "Nguyễn Văn \"An\", Hiệu trưởng".into(),
+                email: "an@thpt.example".into(),
+            },
+            role: DelegateRole::ReqParticipant,
+            reply: Reply::NeedsAction,
+        }],
+        alarms: vec![Duration::days(1), Duration::hours(1)],
+    }
+}
+
+fn morning() -> Vec<Day> {
+    vec![Day {
+        starts_at: utc("2024-12-18T01:00:00Z"),
+        ends_at: utc("2024-12-18T04:30:00Z"),
+    }]
+}
+
+/// Monday 8h00–17h00, Tuesday 8h00–11h30, Thursday 8h00–17h00 (Hải Phòng time).
+fn three_days() -> Vec<Day> {
+    let day = |s: &str, e: &str| Day {
+        starts_at: utc(s),
+        ends_at: utc(e),
+    };
+    vec![
+        day("2024-12-16T01:00:00Z", "2024-12-16T10:00:00Z"),
+        day("2024-12-17T01:00:00Z", "2024-12-17T04:30:00Z"),
+        day("2024-12-19T01:00:00Z", "2024-12-19T10:00:00Z"),
+    ]
+}
+
+fn write(name: &str, ics: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hoinghi-ics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join(name);
+    std::fs::write(&path, ics).expect("write");
+    path
+}
+
+fn has_python_module(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("checker runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/ical")
+        .join(name)
+}
+
+#[test]
+fn python_icalendar_reads_times_people_and_zones() {
+    if !has_python_module("icalendar") {
+        eprintln!("skipped: Python icalendar is not installed (.ci/run installs it)");
+        return;
+    }
+    let file = write("request.ics", &to_ics(&invite(Method::Request, morning())));
+    let r = run_json(Command::new("python3").arg(script("check.py")).arg(&file));
+    assert_eq!(r["method"], "REQUEST");
+    assert_eq!(r["missing_tzids"], serde_json::json!([]));
+    let e = &r["events"][0];
+    assert_eq!(r["events"].as_array().unwrap().len(), 1);
+    assert_eq!(e["uid"], "conference-1-delegate-7@hoinghi.example");
+    assert_eq!(e["sequence"], 2);
+    assert_eq!(e["start"], "2024-12-18T01:00:00Z", "8h00 in Hải Phòng");
+    assert_eq!(e["end"], "2024-12-18T04:30:00Z");
+    assert_eq!(e["summary"], invite(Method::Request, morning()).summary);
+    assert_eq!(e["organizer_cn"], "Sở GDĐT Hải Phòng");
+    assert_eq!(e["attendees"][0]["cn"], "Nguyễn Văn An, Hiệu trưởng");
+    assert_eq!(e["attendees"][0]["partstat"], "NEEDS-ACTION");
+    assert_eq!(e["attendees"][0]["rsvp"], "TRUE");
+    assert_eq!(e["attendees"][0]["address"], "mailto:an@thpt.example");
+    assert_eq!(e["alarms"], 2);
+
+    let file = write("cancel.ics", &to_ics(&invite(Method::Cancel, morning())));
+    let r = run_json(Command::new("python3").arg(script("check.py")).arg(&file));
+    assert_eq!(r["method"], "CANCEL");
+    assert_eq!(r["events"][0]["status"], "CANCELLED");
+    assert_eq!(r["events"][0]["sequence"], 3);
+    assert_eq!(r["events"][0]["alarms"], 0);
+
+    let file = write(
+        "series.ics",
+        &to_ics(&invite(Method::Request, three_days())),
+    );
+    let r = run_json(Command::new("python3").arg(script("check.py")).arg(&file));
+    assert_eq!(r["missing_tzids"], serde_json::json!([]));
+    let events = r["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["rrule"], "FREQ=DAILY;UNTIL=20241219T010000Z");
+    assert_eq!(events[1]["recurrence_id"], "2024-12-17T01:00:00Z");
+    assert_eq!(events[1]["end"], "2024-12-17T04:30:00Z");
+}
+
+#[test]
+fn radicale_accepts_every_kind_of_invitation() {
+    if !has_python_module("radicale") {
+        eprintln!("skipped: Radicale is not installed (.ci/run installs it)");
+        return;
+    }
+    for (name, i) in [
+        ("r-request.ics", invite(Method::Request, morning())),
+        ("r-cancel.ics", invite(Method::Cancel, morning())),
+        ("r-series.ics", invite(Method::Request, three_days())),
+    ] {
+        let file = write(name, &to_ics(&i));
+        let out = Command::new("python3")
+            .args(["-m", "radicale", "--verify-item"])
+            .arg(&file)
+            .output()
+            .expect("radicale runs");
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn ical_js_sees_three_days_with_their_own_hours() {
+    let dir = std::env::var_os("HOINGHI_TEST_NODE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/hoinghi-node")));
+    let Some(dir) = dir.filter(|d| d.join("node_modules/ical.js").exists()) else {
+        eprintln!(
+            "skipped: ical.js is not installed in $HOINGHI_TEST_NODE_DIR or ~/.cache/hoinghi-node \
+             (.ci/run installs it)"
+        );
+        return;
+    };
+    // ES modules resolve `ical.js` from the script's own directory.
+    let runner = dir.join("hoinghi-check.mjs");
+    std::fs::copy(script("check.mjs"), &runner).expect("copy the checker");
+    let file = write(
+        "js-series.ics",
+        &to_ics(&invite(Method::Request, three_days())),
+    );
+    let r = run_json(Command::new("node").arg(&runner).arg(&file));
+    assert_eq!(r["method"], "REQUEST");
+    assert_eq!(r["uid"], "conference-1-delegate-7@hoinghi.example");
+    assert_eq!(r["sequence"], 2);
+    assert_eq!(r["zone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(
+        r["occurrences"],
+        serde_json::json!([
+            {"start": "2024-12-16T01:00:00Z", "end": "2024-12-16T10:00:00Z"},
+            {"start": "2024-12-17T01:00:00Z", "end": "2024-12-17T04:30:00Z"},
+            {"start": "2024-12-19T01:00:00Z", "end": "2024-12-19T10:00:00Z"}
+        ]),
+        "Wednesday is excluded, Tuesday ends at 11h30"
+    );
+    let file = write(
+        "js-request.ics",
+        &to_ics(&invite(Method::Request, morning())),
+    );
+    let r = run_json(Command::new("node").arg(&runner).arg(&file));
+    assert_eq!(
+        r["occurrences"],
+        serde_json::json!([{"start": "2024-12-18T01:00:00Z", "end": "2024-12-18T04:30:00Z"}])
+    );
+}
