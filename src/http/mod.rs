@@ -22,6 +22,7 @@ pub mod crud;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod invitations;
 pub mod openapi;
 
 /// What every handler can reach.
@@ -101,6 +102,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/conferences/{id}/letters/{unit_id}.{format}",
                 web::get().to(documents::letter),
+            )
+            .route(
+                "/conferences/{id}/delegates/{delegate_id}/invite.ics",
+                web::get().to(invitations::invite),
             )
             .configure(|cfg| {
                 macro_rules! register {

@@ -270,6 +270,28 @@ impl Doc {
                 .response("404", error_response("no such conference, unit or format"))
                 .response("422", error_response("the unit is not invited")),
         );
+        let delegate = ParameterBuilder::new()
+            .name("delegate_id")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("a delegate of the conference"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .build();
+        self.op(
+            "/api/v1/conferences/{id}/delegates/{delegate_id}/invite.ics",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("documents")
+                .operation_id(Some("delegate_invite"))
+                .summary(Some(
+                    "The delegate's invitation as iCalendar (METHOD REQUEST, or CANCEL once the conference is cancelled)",
+                ))
+                .parameter(id_param())
+                .parameter(delegate)
+                .response("200", response("the calendar file", None))
+                .response("404", error_response("no such conference or delegate"))
+                .response("422", error_response("the delegate has no e-mail address")),
+        );
     }
 
     fn resource<R: Resource>(&mut self) {

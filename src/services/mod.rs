@@ -4,6 +4,7 @@ pub mod agenda;
 pub mod auth;
 pub mod checks;
 pub mod crud;
+pub mod invitations;
 pub mod links;
 pub mod nested;
 pub mod recent;

@@ -209,3 +209,148 @@ fn ical_js_sees_three_days_with_their_own_hours() {
         serde_json::json!([{"start": "2024-12-18T01:00:00Z", "end": "2024-12-18T04:30:00Z"}])
     );
 }
+
+mod store {
+    use crate::helpers::*;
+    use crate::store_test;
+    use hoinghi::services::seed;
+    use hoinghi::store::seed_ref;
+    use reqwest::StatusCode;
+    use sea_orm::EntityTrait;
+    use serde_json::json;
+
+    async fn id_of(app: &TestApp, key: &str) -> i64 {
+        seed_ref::Entity::find_by_id(key.to_owned())
+            .one(&app.db)
+            .await
+            .expect("seed_ref")
+            .expect("seeded")
+            .row_id
+    }
+
+    /// GET with the admin token: status, Content-Type and body.
+    async fn ics(app: &TestApp, path: &str) -> (StatusCode, String, String) {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        (status, ct, r.text().await.expect("body"))
+    }
+
+    async fn delegate(app: &TestApp, conference: i64, unit: i64, venue: serde_json::Value) -> i64 {
+        let n = rand_suffix();
+        let person = app
+            .create(
+                "/api/v1/people",
+                json!({"full_name": "Trần Thị Lan", "honorific": "Bà", "unit_id": unit,
+                       "email": format!("lan{n}@truong.example")}),
+            )
+            .await;
+        let mut body = json!({"conference_id": conference, "person_id": person, "unit_id": unit});
+        for (k, v) in venue.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        app.create("/api/v1/delegates", body).await
+    }
+
+    fn rand_suffix() -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        N.fetch_add(1, Ordering::Relaxed)
+    }
+
+    store_test!(
+        a_delegates_invitation_is_a_calendar_for_their_place,
+        |app| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
+            seed::load_dir(&app.db, &dir).await.expect("seed loads");
+            let conference = id_of(app, "conf-dvht").await;
+            let district = id_of(app, "ubnd-thuy-nguyen").await;
+            let point = id_of(app, "bp-dvht-tn-00").await;
+            let at_point = delegate(
+                app,
+                conference,
+                district,
+                json!({"venue": "bridge_point", "bridge_point_id": point}),
+            )
+            .await;
+            let online = delegate(app, conference, district, json!({"venue": "online"})).await;
+
+            let path = format!("/api/v1/conferences/{conference}/delegates/{at_point}/invite.ics");
+            let (status, ct, body) = ics(app, &path).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(ct, "text/calendar; charset=utf-8; method=REQUEST");
+            let text = hoinghi::calendar::fold::unfold(&body);
+            assert!(text.contains("METHOD:REQUEST\r\n"));
+            assert!(
+                text.contains("DTSTART;TZID=Asia/Ho_Chi_Minh:20241218T080000\r\n"),
+                "{text}"
+            );
+            assert!(text.contains("DTEND;TZID=Asia/Ho_Chi_Minh:20241218T113000\r\n"));
+            assert!(text.contains(&format!(
+                "UID:hoinghi-conference-{conference}-delegate-{at_point}@hoinghi.invalid\r\n"
+            )));
+            assert!(
+            text.contains("LOCATION:Điểm cầu Phòng Giáo dục và Đào tạo huyện Thủy Nguyên\\, Hội trường tầng 2"),
+            "{text}"
+        );
+            assert!(text.contains("ORGANIZER;CN=Sở Giáo dục và Đào tạo Hải Phòng:mailto:vanthu@sogddt-haiphong.example"));
+            assert!(
+                text.contains("7h30-8h00: Đón tiếp đại biểu (Ban tổ chức)"),
+                "{text}"
+            );
+            assert!(!text.contains("181208"), "no passcode at a bridge point");
+            assert!(
+                !text.contains("meet.sogddt-haiphong.example"),
+                "no link at a bridge point"
+            );
+
+            let path = format!("/api/v1/conferences/{conference}/delegates/{online}/invite.ics");
+            let (_, _, body) = ics(app, &path).await;
+            let text = hoinghi::calendar::fold::unfold(&body);
+            assert!(text.contains("LOCATION:Trực tuyến\r\n"));
+            assert!(
+                text.contains("Đường dẫn: https://meet.sogddt-haiphong.example/dvht"),
+                "{text}"
+            );
+            assert!(text.contains("Mật khẩu phòng họp: 181208"));
+
+            // Cancelled: the same UID, METHOD:CANCEL, a higher sequence, no reminders.
+            let (_, before) = app.get(&format!("/api/v1/conferences/{conference}")).await;
+            let mut c = before.clone();
+            for k in ["id", "sequence", "created_at", "updated_at", "plan_id"] {
+                c.as_object_mut().expect("object").remove(k);
+            }
+            c["status"] = json!("cancelled");
+            c["plan_id"] = before["plan_id"].clone();
+            let (status, after) = app
+                .put(&format!("/api/v1/conferences/{conference}"), c)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{after}");
+            assert!(after["sequence"].as_i64() > before["sequence"].as_i64());
+            let path = format!("/api/v1/conferences/{conference}/delegates/{at_point}/invite.ics");
+            let (status, ct, body) = ics(app, &path).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(ct, "text/calendar; charset=utf-8; method=CANCEL");
+            let text = hoinghi::calendar::fold::unfold(&body);
+            assert!(text.contains("METHOD:CANCEL\r\n") && text.contains("STATUS:CANCELLED\r\n"));
+            assert!(text.contains(&format!("SEQUENCE:{}\r\n", after["sequence"])));
+            assert!(!text.contains("BEGIN:VALARM"));
+
+            // A delegate of another conference is not found here.
+            let other = id_of(app, "conf-cdht").await;
+            let path = format!("/api/v1/conferences/{other}/delegates/{at_point}/invite.ics");
+            let (status, _, _) = ics(app, &path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+        }
+    );
+}

@@ -1,0 +1,40 @@
+//! `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`: the invitation of one
+//! delegate as a calendar file, REQUEST while the conference stands, CANCEL once it is
+//! cancelled; what the e-mail will carry as `invite.ics`.
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpResponse, web};
+
+use super::AppState;
+use crate::calendar::invite::{Method, to_ics};
+use crate::domain::kinds::ConferenceStatus;
+use crate::error::Error;
+use crate::services::auth::Principal;
+use crate::services::crud;
+use crate::services::invitations;
+use crate::services::resources::conference::Conferences;
+
+/// `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`
+pub async fn invite(
+    state: web::Data<AppState>,
+    _p: Principal,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, Error> {
+    let (conference, delegate) = path.into_inner();
+    let c = crud::find::<Conferences>(&state.db, conference).await?;
+    let method = if c.status == ConferenceStatus::Cancelled {
+        Method::Cancel
+    } else {
+        Method::Request
+    };
+    let invite = invitations::for_delegate(&state.db, conference, delegate, method).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format!(
+            "text/calendar; charset=utf-8; method={}",
+            method.as_str()
+        ))
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename("invite.ics".into())],
+        })
+        .body(to_ics(&invite)))
+}
