@@ -12,6 +12,7 @@ const OTHER_VARIABLES: &[&str] = &[
     "HOINGHI_CONFIG",
     "HOINGHI_TEST_POSTGRES_URL",
     "HOINGHI_BENCH_POSTGRES_URL",
+    "HOINGHI_TEST_NODE_DIR",
 ];
 
 /// Every setting of hoinghi.
@@ -123,6 +124,7 @@ impl Settings {
                 "config",
                 "test_postgres_url",
                 "bench_postgres_url",
+                "test_node_dir",
             ]))
             .extract()
             .map_err(|e| ConfigError(e.to_string()))
@@ -224,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn test_and_bench_database_variables_are_not_settings() {
+    fn test_and_bench_variables_are_not_settings() {
         figment::Jail::expect_with(|jail| {
             jail.set_env(
                 "HOINGHI_BENCH_POSTGRES_URL",
@@ -234,6 +236,7 @@ mod tests {
                 "HOINGHI_TEST_POSTGRES_URL",
                 "postgres://postgres@127.0.0.1/test",
             );
+            jail.set_env("HOINGHI_TEST_NODE_DIR", "/root/.cache/hoinghi-node");
             assert!(Settings::load(None).is_ok());
             assert!(Settings::unknown_env_vars().is_empty());
             Ok(())
