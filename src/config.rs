@@ -7,13 +7,16 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Environment variables that are not settings but are ours all the same.
-const OTHER_VARIABLES: &[&str] = &[
-    "HOINGHI_CONFIG",
-    "HOINGHI_TEST_POSTGRES_URL",
-    "HOINGHI_BENCH_POSTGRES_URL",
-    "HOINGHI_TEST_NODE_DIR",
-];
+/// Environment variables that are not settings but are ours all the same: the
+/// configuration file, and everything of the tests and benchmarks (`HOINGHI_TEST_*`,
+/// `HOINGHI_BENCH_*`).
+const OTHER_VARIABLES: &[&str] = &["HOINGHI_CONFIG"];
+const OTHER_PREFIXES: &[&str] = &["HOINGHI_TEST_", "HOINGHI_BENCH_"];
+
+fn is_other(variable: &str) -> bool {
+    let v = variable.to_uppercase();
+    OTHER_VARIABLES.contains(&v.as_str()) || OTHER_PREFIXES.iter().any(|p| v.starts_with(p))
+}
 
 /// Every setting of hoinghi.
 #[derive(Clone, Debug, Deserialize)]
@@ -120,12 +123,11 @@ impl Settings {
         let file = file.unwrap_or_else(|| PathBuf::from("hoinghi.toml"));
         Figment::new()
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("HOINGHI_").split("__").ignore(&[
-                "config",
-                "test_postgres_url",
-                "bench_postgres_url",
-                "test_node_dir",
-            ]))
+            .merge(
+                Env::prefixed("HOINGHI_")
+                    .split("__")
+                    .filter(|k| !is_other(&format!("HOINGHI_{k}"))),
+            )
             .extract()
             .map_err(|e| ConfigError(e.to_string()))
     }
@@ -147,7 +149,7 @@ impl Settings {
         ];
         std::env::vars()
             .map(|(k, _)| k)
-            .filter(|k| k.starts_with("HOINGHI_") && !OTHER_VARIABLES.contains(&k.as_str()))
+            .filter(|k| k.starts_with("HOINGHI_") && !is_other(k))
             .filter(|k| !KNOWN.contains(&k["HOINGHI_".len()..].to_lowercase().as_str()))
             .collect()
     }
@@ -237,6 +239,7 @@ mod tests {
                 "postgres://postgres@127.0.0.1/test",
             );
             jail.set_env("HOINGHI_TEST_NODE_DIR", "/root/.cache/hoinghi-node");
+            jail.set_env("HOINGHI_TEST_REQUIRE_CHECKERS", "1");
             assert!(Settings::load(None).is_ok());
             assert!(Settings::unknown_env_vars().is_empty());
             Ok(())

@@ -86,7 +86,9 @@ pub struct Invite {
     pub alarms: Vec<Duration>,
 }
 
-/// The calendar as text: CRLF line ends, lines folded at 75 octets, NFC.
+/// The calendar as text: CRLF line ends, lines folded at 75 octets, NFC. An invite
+/// without days has no event to write and gives an empty string
+/// ([`crate::services::invitations::days`] always gives at least one).
 pub fn to_ics(i: &Invite) -> String {
     let Some(first) = i.days.first() else {
         return String::new();
@@ -239,9 +241,15 @@ fn without_alarm_stamps(text: &str) -> String {
     out
 }
 
-/// A TEXT value: NFC, line breaks as `\n` (the crate escapes `\`, `;`, `,` and newlines).
+/// A TEXT value: NFC, line breaks as `\n` (the crate escapes `\`, `;`, `,` and newlines),
+/// no other control character (RFC 5545 forbids them in TEXT).
 fn text(s: &str) -> String {
-    nfc(s).replace("\r\n", "\n").replace('\r', "\n")
+    nfc(s)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 /// A parameter value (`CN=`): NFC, no control characters, no DQUOTE (RFC 5545 forbids it

@@ -185,7 +185,7 @@ fn pack(d: Docx) -> Result<Vec<u8>> {
 }
 
 /// The same zip with its parts deflated: docx-rs stores them as they are, which makes a
-/// national plan 3.9 MB instead of some 0.4 MB.
+/// national plan 3.9 MB instead of 0.28 MB.
 fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
     use zip::write::SimpleFileOptions;
     let mut input = zip::ZipArchive::new(Cursor::new(stored))?;
@@ -206,8 +206,16 @@ fn deflate(stored: Vec<u8>) -> zip::result::ZipResult<Vec<u8>> {
     Ok(output.finish()?.into_inner())
 }
 
+/// A run of text; control characters other than tab (which XML 1.0 cannot carry, and
+/// Word refuses) are dropped.
 fn run(text: &str) -> Run {
-    Run::new().add_text(text)
+    Run::new().add_text(xml_text(text))
+}
+
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect()
 }
 
 fn space(before: u32, after: u32) -> LineSpacing {
@@ -417,7 +425,7 @@ fn cell(lines: &[String], align: AlignmentType) -> TableCell {
         if i > 0 {
             r = r.add_break(BreakType::TextWrapping);
         }
-        r = r.add_text(l);
+        r = r.add_text(xml_text(l));
     }
     TableCell::new().add_paragraph(Paragraph::new().align(align).add_run(r))
 }

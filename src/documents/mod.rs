@@ -34,7 +34,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// `html`, `txt`; anything else is `None`.
+    /// `html`, `txt`, `docx`; anything else is `None`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "html" => Some(Self::Html),

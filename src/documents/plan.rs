@@ -527,8 +527,7 @@ async fn parent_basis(
 
 /// Each legal basis ends `;`, the last `.` (nd30-format.md).
 fn punctuate(bases: Vec<String>) -> Vec<String> {
-    let n = bases.len();
-    bases
+    let bases: Vec<String> = bases
         .into_iter()
         .map(|b| {
             b.trim()
@@ -537,6 +536,10 @@ fn punctuate(bases: Vec<String>) -> Vec<String> {
                 .to_owned()
         })
         .filter(|b| !b.is_empty())
+        .collect();
+    let n = bases.len();
+    bases
+        .into_iter()
         .enumerate()
         .map(|(i, b)| format!("{b}{}", if i + 1 == n { "." } else { ";" }))
         .collect()
@@ -1148,4 +1151,40 @@ async fn unit_names(db: &impl ConnectionTrait, mut ids: Vec<i64>) -> Result<Hash
         names.extend(rows);
     }
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_bases_end_with_semicolons_and_a_full_stop_blank_ones_dropped() {
+        let bases = punctuate(vec![
+            "Căn cứ Luật Giáo dục năm 2019.".into(),
+            "Căn cứ Kế hoạch số 02/KH-UBND;".into(),
+            "   ".into(),
+        ]);
+        assert_eq!(
+            bases,
+            [
+                "Căn cứ Luật Giáo dục năm 2019;",
+                "Căn cứ Kế hoạch số 02/KH-UBND."
+            ]
+        );
+    }
+
+    #[test]
+    fn section_iii_fills_the_gap_in_the_numbering() {
+        let section = |h: &str| Section {
+            heading: h.into(),
+            blocks: vec![],
+        };
+        let mut s = vec![section("I. A"), section("II. B"), section("IV. D")];
+        insert_section(&mut s, section("C"));
+        let headings: Vec<&str> = s.iter().map(|x| x.heading.as_str()).collect();
+        assert_eq!(headings, ["I. A", "II. B", "III. C", "IV. D"]);
+        let mut s = vec![section("I. A"), section("II. B")];
+        insert_section(&mut s, section("C"));
+        assert_eq!(s[2].heading, "III. C");
+    }
 }

@@ -16,7 +16,7 @@ use crate::services::resources::conference::Conferences;
 /// `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`
 pub async fn invite(
     state: web::Data<AppState>,
-    _p: Principal,
+    p: Principal,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, Error> {
     let (conference, delegate) = path.into_inner();
@@ -26,7 +26,7 @@ pub async fn invite(
     } else {
         Method::Request
     };
-    let invite = invitations::for_delegate(&state.db, conference, delegate, method).await?;
+    let invite = invitations::for_delegate(&state.db, &p, conference, delegate, method).await?;
     Ok(HttpResponse::Ok()
         .content_type(format!(
             "text/calendar; charset=utf-8; method={}",

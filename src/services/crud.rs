@@ -248,7 +248,8 @@ pub async fn authorize_write<R: Resource>(
     }
 }
 
-async fn authorize_read<R: Resource>(
+/// A district office reads only the rows of a scoped resource inside its area.
+pub async fn authorize_read<R: Resource>(
     db: &impl ConnectionTrait,
     p: &Principal,
     m: &ModelOf<R>,

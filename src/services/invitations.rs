@@ -17,6 +17,7 @@ use crate::domain::format;
 use crate::domain::kinds::Venue;
 use crate::domain::validate::FieldError;
 use crate::error::{Error, Result};
+use crate::services::auth::Principal;
 use crate::services::crud;
 use crate::services::resources::conference::Conferences;
 use crate::services::resources::delegate::Delegates;
@@ -34,14 +35,17 @@ pub fn uid(conference: i64, delegate: i64) -> String {
 }
 
 /// Builds the invitation of delegate `delegate_id` of conference `conference_id`.
+/// `p` must be allowed to read the delegate (a district office: only in its area).
 pub async fn for_delegate(
     db: &impl ConnectionTrait,
+    p: &Principal,
     conference_id: i64,
     delegate_id: i64,
     method: Method,
 ) -> Result<Invite> {
     let c = crud::find::<Conferences>(db, conference_id).await?;
     let d = crud::find::<Delegates>(db, delegate_id).await?;
+    crud::authorize_read::<Delegates>(db, p, &d).await?;
     if d.conference_id != c.id {
         return Err(Error::NotFound {
             entity: "delegate",
@@ -72,6 +76,16 @@ pub async fn for_delegate(
             label: "đơn vị",
             id: c.organiser_unit_id,
         })?;
+    let Some(organiser_mailbox) = organiser.mailbox.clone().filter(|m| !m.trim().is_empty()) else {
+        return Err(Error::Validation(vec![FieldError::new(
+            "mailbox",
+            "missing_mailbox",
+            format!(
+                "{} chưa có hộp thư công vụ để đứng tên mời (ORGANIZER).",
+                organiser.name
+            ),
+        )]));
+    };
     let tz = time_zone(&c);
     let items = agenda_item::Entity::find()
         .filter(agenda_item::Column::ConferenceId.eq(c.id))
@@ -113,7 +127,7 @@ pub async fn for_delegate(
         url: None,
         organizer: Party {
             name: organiser.name.clone(),
-            email: organiser.mailbox.clone().unwrap_or_default(),
+            email: organiser_mailbox,
         },
         attendees: vec![Attendee {
             party: Party {
@@ -163,7 +177,7 @@ pub fn days(c: &conference::Model, items: &[agenda_item::Model], tz: chrono_tz::
         format::local_date_time(c.starts_at, tz).time(),
         format::local_date_time(c.ends_at, tz).time(),
     );
-    first
+    let each: Vec<Day> = first
         .iter_days()
         .take_while(|d| *d <= last)
         .filter_map(|d| {
@@ -174,7 +188,15 @@ pub fn days(c: &conference::Model, items: &[agenda_item::Model], tz: chrono_tz::
                 ends_at: e.with_timezone(&Utc),
             })
         })
-        .collect()
+        .collect();
+    // Overnight hours (20h00 to 0h00, 13h00 to 11h00 the next day): one event throughout.
+    if each.is_empty() {
+        return vec![Day {
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+        }];
+    }
+    each
 }
 
 /// The delegate's LOCATION and the first lines of the description: where to go, and for
@@ -319,6 +341,24 @@ mod tests {
         assert_eq!(d[0].ends_at, utc("2024-12-16T10:00:00Z"));
         assert_eq!(d[1].ends_at, utc("2024-12-17T04:30:00Z"));
         assert_eq!(d[2].starts_at, utc("2024-12-19T01:30:00Z"));
+    }
+
+    #[test]
+    fn overnight_hours_without_agenda_are_one_event() {
+        // 20h00 on the 16th to 0h00 on the 17th, and 13h00 to 11h00 the next day.
+        for (s, e) in [
+            ("2024-12-16T13:00:00Z", "2024-12-16T17:00:00Z"),
+            ("2024-12-16T06:00:00Z", "2024-12-17T04:00:00Z"),
+        ] {
+            let c = conference(s, e);
+            assert_eq!(
+                days(&c, &[], HCM),
+                [Day {
+                    starts_at: utc(s),
+                    ends_at: utc(e)
+                }]
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Invitations read back by independent parsers: Python `icalendar` (missing time zones,
 //! times in UTC, attendees), Radicale's `--verify-item`, and Mozilla's ical.js
 //! (Thunderbird's parser: occurrences of a series with its overrides). Each checker that is
-//! not installed is skipped with a notice; `.ci/run` installs them all.
+//! not installed is skipped with a notice, or fails where `HOINGHI_TEST_REQUIRE_CHECKERS` is
+//! set; `.ci/run` installs them all and sets it.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -99,7 +100,7 @@ fn script(name: &str) -> PathBuf {
 #[test]
 fn python_icalendar_reads_times_people_and_zones() {
     if !has_python_module("icalendar") {
-        eprintln!("skipped: Python icalendar is not installed (.ci/run installs it)");
+        crate::helpers::missing_checker("Python icalendar");
         return;
     }
     let file = write("request.ics", &to_ics(&invite(Method::Request, morning())));
@@ -143,7 +144,7 @@ fn python_icalendar_reads_times_people_and_zones() {
 #[test]
 fn radicale_accepts_every_kind_of_invitation() {
     if !has_python_module("radicale") {
-        eprintln!("skipped: Radicale is not installed (.ci/run installs it)");
+        crate::helpers::missing_checker("Radicale");
         return;
     }
     for (name, i) in [
@@ -172,9 +173,8 @@ fn ical_js_sees_three_days_with_their_own_hours() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/hoinghi-node")));
     let Some(dir) = dir.filter(|d| d.join("node_modules/ical.js").exists()) else {
-        eprintln!(
-            "skipped: ical.js is not installed in $HOINGHI_TEST_NODE_DIR or ~/.cache/hoinghi-node \
-             (.ci/run installs it)"
+        crate::helpers::missing_checker(
+            "ical.js (in $HOINGHI_TEST_NODE_DIR or ~/.cache/hoinghi-node)",
         );
         return;
     };
@@ -345,6 +345,31 @@ mod store {
             assert!(text.contains("METHOD:CANCEL\r\n") && text.contains("STATUS:CANCELLED\r\n"));
             assert!(text.contains(&format!("SEQUENCE:{}\r\n", after["sequence"])));
             assert!(!text.contains("BEGIN:VALARM"));
+
+            // A district office reads the invitations of its own area only.
+            let other_district = id_of(app, "pgddt-hong-bang").await;
+            let own_district = id_of(app, "pgddt-thuy-nguyen").await;
+            let path = format!("/api/v1/conferences/{conference}/delegates/{at_point}/invite.ics");
+            for (login, unit, expected) in [
+                ("hong-bang", other_district, StatusCode::FORBIDDEN),
+                ("thuy-nguyen", own_district, StatusCode::OK),
+            ] {
+                let token = app
+                    .token_for(
+                        login,
+                        hoinghi::domain::kinds::Role::DistrictOffice,
+                        Some(unit),
+                    )
+                    .await;
+                let r = app
+                    .client
+                    .get(format!("{}{path}", app.address))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(r.status(), expected, "{login}");
+            }
 
             // A delegate of another conference is not found here.
             let other = id_of(app, "conf-cdht").await;

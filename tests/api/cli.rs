@@ -64,7 +64,36 @@ fn hoinghi_with(data: &Path, args: &[&str], stdin: &str, env: &[(&str, &Path)]) 
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    child.wait_with_output().expect("hoinghi exits")
+    // A command that should exit but does not (a server that starts when it must not) is
+    // killed after two minutes and fails the test instead of hanging it.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
+    let pid = child.id().to_string();
+    let watchdog = {
+        let (done, killed) = (done.clone(), killed.clone());
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !done.load(Ordering::SeqCst) {
+                if std::time::Instant::now() > deadline {
+                    killed.store(true, Ordering::SeqCst);
+                    let _ = Command::new("kill").args(["-9", &pid]).status();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    };
+    let out = child.wait_with_output().expect("hoinghi exits");
+    done.store(true, Ordering::SeqCst);
+    let _ = watchdog.join();
+    assert!(
+        !killed.load(Ordering::SeqCst),
+        "hoinghi {args:?} did not exit within two minutes: {}",
+        text(&out.stderr)
+    );
+    out
 }
 
 fn text(bytes: &[u8]) -> String {

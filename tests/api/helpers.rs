@@ -244,3 +244,12 @@ macro_rules! store_test {
         }
     };
 }
+
+/// A checker this test needs (LibreOffice, Python icalendar, Radicale, ical.js) is missing:
+/// a notice, or a failure where `HOINGHI_TEST_REQUIRE_CHECKERS` is set (as `.ci/run` does).
+pub fn missing_checker(what: &str) {
+    if std::env::var_os("HOINGHI_TEST_REQUIRE_CHECKERS").is_some() {
+        panic!("{what} is required (HOINGHI_TEST_REQUIRE_CHECKERS is set) but not installed");
+    }
+    eprintln!("skipped: {what} is not installed (.ci/run installs it)");
+}
