@@ -378,4 +378,25 @@ mod store {
             assert_eq!(status, StatusCode::NOT_FOUND);
         }
     );
+
+    store_test!(an_organiser_without_mailbox_cannot_invite, |app| {
+        // `app.unit` gives units no mailbox.
+        let organiser = app
+            .unit("Trường THCS Không Hộp Thư", "school", None, None)
+            .await;
+        let conference = app.conference(organiser).await;
+        let d = delegate(app, conference, organiser, json!({"venue": "online"})).await;
+        let path = format!("/api/v1/conferences/{conference}/delegates/{d}/invite.ics");
+        let (status, _, body) = ics(app, &path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let body: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(body["error"]["field"], "mailbox");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("chưa có hộp thư công vụ"),
+            "{body}"
+        );
+    });
 }
