@@ -25,20 +25,23 @@ pub fn unfold(text: &str) -> String {
         .replace("\n\t", "")
 }
 
-fn fold_line(line: &str, out: &mut String) {
+/// Appends `line` (one logical line, no line break) to `out`, folded, ending in CRLF.
+/// Works on byte slices, cutting only at character boundaries.
+pub fn fold_line(line: &str, out: &mut String) {
+    let mut rest = line;
     let mut room = MAX_OCTETS;
-    let mut used = 0;
-    for ch in line.chars() {
-        let n = ch.len_utf8();
-        if used + n > room {
-            out.push_str("\r\n ");
-            // A continuation line spends one octet on its leading space.
-            room = MAX_OCTETS - 1;
-            used = 0;
+    while rest.len() > room {
+        let mut cut = room;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
         }
-        out.push(ch);
-        used += n;
+        out.push_str(&rest[..cut]);
+        out.push_str("\r\n ");
+        rest = &rest[cut..];
+        // A continuation line spends one octet on its leading space.
+        room = MAX_OCTETS - 1;
     }
+    out.push_str(rest);
     out.push_str("\r\n");
 }
 

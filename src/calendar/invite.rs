@@ -16,7 +16,7 @@ use icalendar::{
     Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property, Trigger,
 };
 
-use super::fold::fold;
+use super::fold::fold_line;
 use super::vtimezone::vtimezone;
 use crate::domain::kinds::{DelegateRole, Reply};
 use crate::domain::text::nfc;
@@ -157,14 +157,47 @@ pub fn to_ics(i: &Invite) -> String {
             cal.push(e.done());
         }
     }
-    let text = without_alarm_stamps(&cal.to_string());
-    // The VTIMEZONE goes before the first VEVENT (the crate writes none).
     let zone = vtimezone(i.time_zone, first.starts_at, last.ends_at);
-    let text = match text.find("BEGIN:VEVENT") {
-        Some(p) => format!("{}{zone}{}", &text[..p], &text[p..]),
-        None => text,
+    finish(&cal.to_string(), &zone)
+}
+
+/// One pass over the crate's output: unfolds its lines (its folding can leave 76 octets),
+/// puts the VTIMEZONE (the crate writes none) before the first VEVENT, drops the DTSTAMP
+/// the crate adds to every VALARM (RFC 5545 allows none there, and it would be the time
+/// of writing), and folds every line at 75 octets.
+fn finish(raw: &str, zone: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + zone.len() + raw.len() / 32);
+    let mut zone_written = false;
+    let mut in_alarm = false;
+    let mut emit = |line: &str, out: &mut String| {
+        match line {
+            "BEGIN:VEVENT" if !zone_written => {
+                out.push_str(zone);
+                zone_written = true;
+            }
+            "BEGIN:VALARM" => in_alarm = true,
+            "END:VALARM" => in_alarm = false,
+            l if in_alarm && l.starts_with("DTSTAMP") => return,
+            _ => {}
+        }
+        fold_line(line, out);
     };
-    fold(&text)
+    let mut logical = String::with_capacity(256);
+    for physical in raw.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)) {
+        if let Some(rest) = physical.strip_prefix(' ') {
+            logical.push_str(rest);
+            continue;
+        }
+        if !logical.is_empty() {
+            emit(&logical, &mut out);
+            logical.clear();
+        }
+        logical.push_str(physical);
+    }
+    if !logical.is_empty() {
+        emit(&logical, &mut out);
+    }
+    out
 }
 
 /// One VEVENT: identity, times, texts, organiser, attendees, status, reminders.
@@ -224,28 +257,15 @@ fn event(
     e.done()
 }
 
-/// Drops the DTSTAMP the crate adds to every component, VALARM included, where RFC 5545
-/// does not allow it (and where it would be the time of writing, not the stamp).
-fn without_alarm_stamps(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_alarm = false;
-    for line in text.split_inclusive("\r\n") {
-        match line.trim_end() {
-            "BEGIN:VALARM" => in_alarm = true,
-            "END:VALARM" => in_alarm = false,
-            l if in_alarm && l.starts_with("DTSTAMP") => continue,
-            _ => {}
-        }
-        out.push_str(line);
-    }
-    out
-}
-
 /// A TEXT value: NFC, line breaks as `\n` (the crate escapes `\`, `;`, `,` and newlines),
 /// no other control character (RFC 5545 forbids them in TEXT).
 fn text(s: &str) -> String {
-    nfc(s)
-        .replace("\r\n", "\n")
+    let s = nfc(s);
+    // Most texts hold no control character but newlines: leave them as they are.
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s;
+    }
+    s.replace("\r\n", "\n")
         .replace('\r', "\n")
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')

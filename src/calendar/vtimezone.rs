@@ -5,6 +5,9 @@
 //! change down to the second. The component holds the last transition before the window
 //! (so that `Asia/Ho_Chi_Minh` says UTC+7 since 1975-06-13) and every one inside it, each
 //! as a STANDARD or DAYLIGHT block with its own DTSTART (RFC 5545 §3.6.5).
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
@@ -99,9 +102,41 @@ pub fn utc_offset(seconds: i32) -> String {
     }
 }
 
+/// VTIMEZONE texts by zone, first year and last year.
+type Cache = HashMap<(Tz, i32, i32), Arc<str>>;
+
 /// The VTIMEZONE of `tz` for events between `from` and `to`, as unfolded lines ending in
-/// CRLF. A zone that never changed gets one STANDARD block from 1970.
-pub fn vtimezone(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+/// CRLF. The window is widened to whole calendar years, so that the text depends only on
+/// the zone and the years, and is kept: finding the transitions samples a century of
+/// offsets, which costs far more than writing the rest of an invitation.
+pub fn vtimezone(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Arc<str> {
+    use chrono::Datelike;
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    let key = (tz, from.year(), to.year());
+    if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let start = Utc
+        .with_ymd_and_hms(key.1, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(from)
+        .min(from);
+    let end = Utc
+        .with_ymd_and_hms(key.2.saturating_add(1), 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(to)
+        .max(to);
+    let text: Arc<str> = write_vtimezone(tz, start, end).into();
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= 1_024 {
+            c.clear();
+        }
+        c.insert(key, text.clone());
+    }
+    text
+}
+
+fn write_vtimezone(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tz.name());
     let list = transitions(tz, from, to);
     if list.is_empty() {
@@ -155,7 +190,7 @@ mod tests {
             utc("2024-12-18T10:00:00Z"),
         );
         assert_eq!(
-            v,
+            &*v,
             "BEGIN:VTIMEZONE\r\nTZID:Asia/Ho_Chi_Minh\r\nBEGIN:STANDARD\r\n\
              DTSTART:19750613T000000\r\nTZOFFSETFROM:+0800\r\nTZOFFSETTO:+0700\r\n\
              END:STANDARD\r\nEND:VTIMEZONE\r\n"
