@@ -90,6 +90,15 @@ pub struct Invite {
 /// without days has no event to write and gives an empty string
 /// ([`crate::services::invitations::days`] always gives at least one).
 pub fn to_ics(i: &Invite) -> String {
+    build(i, true)
+}
+
+/// The same lines unfolded (each logical line ends in CRLF), for [`Prepared`].
+fn raw_ics(i: &Invite) -> String {
+    build(i, false)
+}
+
+fn build(i: &Invite, folded: bool) -> String {
     let Some(first) = i.days.first() else {
         return String::new();
     };
@@ -158,14 +167,14 @@ pub fn to_ics(i: &Invite) -> String {
         }
     }
     let zone = vtimezone(i.time_zone, first.starts_at, last.ends_at);
-    finish(&cal.to_string(), &zone)
+    finish(&cal.to_string(), &zone, folded)
 }
 
 /// One pass over the crate's output: unfolds its lines (its folding can leave 76 octets),
 /// puts the VTIMEZONE (the crate writes none) before the first VEVENT, drops the DTSTAMP
 /// the crate adds to every VALARM (RFC 5545 allows none there, and it would be the time
-/// of writing), and folds every line at 75 octets.
-fn finish(raw: &str, zone: &str) -> String {
+/// of writing), and folds every line at 75 octets (when `folded`).
+fn finish(raw: &str, zone: &str, folded: bool) -> String {
     let mut out = String::with_capacity(raw.len() + zone.len() + raw.len() / 32);
     let mut zone_written = false;
     let mut in_alarm = false;
@@ -180,7 +189,12 @@ fn finish(raw: &str, zone: &str) -> String {
             l if in_alarm && l.starts_with("DTSTAMP") => return,
             _ => {}
         }
-        fold_line(line, out);
+        if folded {
+            fold_line(line, out);
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
     };
     let mut logical = String::with_capacity(256);
     for physical in raw.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)) {
@@ -198,6 +212,145 @@ fn finish(raw: &str, zone: &str) -> String {
         emit(&logical, &mut out);
     }
     out
+}
+
+/// What is the same in every delegate's invitation to one conference, written once: a
+/// fan-out to thousands of delegates then only writes each delegate's UID, ATTENDEE and
+/// LOCATION into the lines that hold them (`bench/README.md`, "Invitations built per
+/// second"). [`Prepared::render`] gives exactly what [`to_ics`] gives for that delegate.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    /// Lines already folded.
+    Fixed(String),
+    /// One logical line holding markers, folded once they are replaced.
+    Line(String),
+}
+
+/// Markers for the per-delegate values, from the Unicode private use area; the same
+/// characters in the template's own texts are replaced by U+FFFD first.
+const UID: &str = "\u{E000}";
+const LOCATION: &str = "\u{E001}";
+const CN: &str = "\u{E002}";
+const EMAIL: &str = "\u{E003}";
+const ROLE: &str = "\u{E004}";
+const PARTSTAT: &str = "\u{E005}";
+
+impl Prepared {
+    /// Prepares `template`: its UID, LOCATION and attendees are replaced by each
+    /// delegate's at [`Prepared::render`].
+    pub fn new(template: &Invite) -> Self {
+        let mut t = template.clone();
+        let unmark = |s: &mut String| {
+            if s.contains(|c: char| ('\u{E000}'..='\u{E005}').contains(&c)) {
+                *s = s
+                    .chars()
+                    .map(|c| {
+                        if ('\u{E000}'..='\u{E005}').contains(&c) {
+                            '\u{FFFD}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+            }
+        };
+        unmark(&mut t.summary);
+        unmark(&mut t.description);
+        unmark(&mut t.organizer.name);
+        unmark(&mut t.organizer.email);
+        if let Some(u) = &mut t.url {
+            unmark(u);
+        }
+        t.uid = UID.into();
+        t.location = LOCATION.into();
+        t.attendees = vec![Attendee {
+            party: Party {
+                name: CN.into(),
+                email: EMAIL.into(),
+            },
+            role: DelegateRole::ReqParticipant,
+            reply: Reply::NeedsAction,
+        }];
+        let raw = raw_ics(&t);
+        let mut parts = Vec::new();
+        let mut fixed = String::with_capacity(raw.len());
+        for line in raw.split("\r\n").filter(|l| !l.is_empty()) {
+            let line = line
+                .replace("ROLE=REQ-PARTICIPANT", &format!("ROLE={ROLE}"))
+                .replace("PARTSTAT=NEEDS-ACTION", &format!("PARTSTAT={PARTSTAT}"));
+            if [UID, LOCATION, CN, EMAIL, ROLE, PARTSTAT]
+                .iter()
+                .any(|m| line.contains(m))
+            {
+                if !fixed.is_empty() {
+                    parts.push(Part::Fixed(std::mem::take(&mut fixed)));
+                }
+                parts.push(Part::Line(line));
+            } else {
+                fold_line(&line, &mut fixed);
+            }
+        }
+        if !fixed.is_empty() {
+            parts.push(Part::Fixed(fixed));
+        }
+        Self { parts }
+    }
+
+    /// Appends the invitation of one delegate to `out`.
+    pub fn render(&self, uid: &str, location: &str, attendee: &Attendee, out: &mut String) {
+        let location = escape_text(&text(location));
+        let cn = quoted(&param(&attendee.party.name));
+        let email = attendee.party.email.trim();
+        let mut line = String::with_capacity(256);
+        for part in &self.parts {
+            match part {
+                Part::Fixed(text) => out.push_str(text),
+                Part::Line(template) => {
+                    line.clear();
+                    let mut rest = template.as_str();
+                    while let Some(at) = rest.find(|c: char| ('\u{E000}'..='\u{E005}').contains(&c))
+                    {
+                        line.push_str(&rest[..at]);
+                        let marker = rest[at..].chars().next().unwrap_or(' ');
+                        line.push_str(match marker {
+                            '\u{E000}' => uid,
+                            '\u{E001}' => &location,
+                            '\u{E002}' => &cn,
+                            '\u{E003}' => email,
+                            '\u{E004}' => role(attendee.role),
+                            _ => partstat(attendee.reply),
+                        });
+                        rest = &rest[at + marker.len_utf8()..];
+                    }
+                    line.push_str(rest);
+                    fold_line(&line, out);
+                }
+            }
+        }
+    }
+}
+
+/// TEXT escaping as the `icalendar` crate does it (RFC 5545 §3.3.11).
+fn escape_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+        .replace('\n', "\\n")
+}
+
+/// A cleaned parameter value ([`param`]) quoted as the crate would write it: [`param`]
+/// quotes values with `,`; the crate quotes those with `:` or `;`.
+fn quoted(p: &str) -> String {
+    if !p.starts_with('"') && p.contains([':', ';']) {
+        format!("\"{p}\"")
+    } else {
+        p.to_owned()
+    }
 }
 
 /// One VEVENT: identity, times, texts, organiser, attendees, status, reminders.
@@ -415,6 +568,54 @@ mod tests {
         assert_eq!(count("DTSTAMP"), 1, "only the VEVENT's");
         assert_eq!(to_ics(&morning(Method::Request)), ics, "deterministic");
         assert_eq!(count("STATUS:CONFIRMED"), 1);
+    }
+
+    #[test]
+    fn a_prepared_invitation_renders_exactly_what_to_ics_writes() {
+        let names = [
+            "Nguyễn Văn \"An\", Hiệu trưởng",
+            "Trần Thị Bình: Phó Hiệu trưởng; THCS",
+            "Lê Văn Cường",
+            "Phạm Thị Dung — giáo viên dạy Ngữ văn và phụ trách công tác xã hội học tập",
+        ];
+        let mut series = morning(Method::Request);
+        series.days = vec![
+            Day {
+                starts_at: utc("2024-12-16T01:00:00Z"),
+                ends_at: utc("2024-12-16T10:00:00Z"),
+            },
+            Day {
+                starts_at: utc("2024-12-17T01:00:00Z"),
+                ends_at: utc("2024-12-17T04:30:00Z"),
+            },
+        ];
+        for base in [morning(Method::Request), morning(Method::Cancel), series] {
+            let prepared = Prepared::new(&base);
+            for (n, name) in names.iter().enumerate() {
+                let mut one = base.clone();
+                one.uid = format!("hoinghi-conference-1-delegate-{n}@hoinghi.invalid");
+                one.location = format!("Điểm cầu Trường THCS số {n}; phòng họp, tầng {n}");
+                one.attendees = vec![Attendee {
+                    party: Party {
+                        name: (*name).into(),
+                        email: format!("d{n}@truong.example"),
+                    },
+                    role: if n == 2 {
+                        DelegateRole::Chair
+                    } else {
+                        DelegateRole::ReqParticipant
+                    },
+                    reply: if n == 3 {
+                        Reply::Accepted
+                    } else {
+                        Reply::NeedsAction
+                    },
+                }];
+                let mut out = String::new();
+                prepared.render(&one.uid, &one.location, &one.attendees[0], &mut out);
+                assert_eq!(out, to_ics(&one), "{name}");
+            }
+        }
     }
 
     #[test]
