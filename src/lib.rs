@@ -8,6 +8,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod services;
 pub mod startup;
 pub mod store;
