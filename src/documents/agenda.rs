@@ -162,11 +162,16 @@ pub async fn rows(
         .order_by_asc(agenda_item::Column::Id)
         .all(db)
         .await?;
+    Ok(rows_of(c, &items, tz))
+}
+
+/// The rows of the agenda items `items` (in order) of conference `c`.
+pub fn rows_of(c: &conference::Model, items: &[agenda_item::Model], tz: Tz) -> Vec<AgendaRow> {
     let start_day = format::local_date_time(c.starts_at, tz).date();
     let end_day = format::local_date_time(c.ends_at, tz).date();
     let multi_day = end_day > start_day;
     let mut last_day = None;
-    Ok(items
+    items
         .iter()
         .map(|i| {
             let day = format::local_date_time(i.starts_at, tz).date();
@@ -183,7 +188,19 @@ pub async fn rows(
                 performer: i.performer.as_deref().map(lines).unwrap_or_default(),
             }
         })
-        .collect())
+        .collect()
+}
+
+/// What documents add after a bridge point's name: its room and address, each when it
+/// is given and the name does not already say it.
+pub fn point_details(name: &str, room: Option<&str>, address: Option<&str>) -> Vec<String> {
+    [room, address]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !name.contains(s))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The non-empty lines of `s`, trimmed.

@@ -45,16 +45,13 @@ const FONT: &str = "Times New Roman";
 
 /// The plan as a DOCX file.
 pub fn plan(doc: &PlanDocument) -> Result<Vec<u8>> {
-    let mut d = page();
-    d = d.add_table(header_table(
+    let mut d = opening(
         &doc.header,
-        Some(&doc.number),
-        Some(&doc.place_date),
-    ));
-    d = d
-        .add_paragraph(centred(run(&doc.kind).size(BODY).bold()).line_spacing(space(240, 0)))
-        .add_paragraph(centred(run(&doc.title).size(BODY).bold()))
-        .add_paragraph(centred(run("________").size(BODY)).line_spacing(space(0, AFTER)));
+        &doc.number,
+        &doc.place_date,
+        &doc.kind,
+        &doc.title,
+    );
     for basis in &doc.legal_bases {
         d = d.add_paragraph(body().add_run(run(basis).italic()));
     }
@@ -95,20 +92,18 @@ pub fn plan(doc: &PlanDocument) -> Result<Vec<u8>> {
 
 /// The invitation letter as a DOCX file.
 pub fn letter(doc: &LetterDocument) -> Result<Vec<u8>> {
-    let mut d = page().add_table(header_table(
+    let mut d = opening(
         &doc.header,
-        Some(&doc.number),
-        Some(&doc.place_date),
-    ));
-    d = d
-        .add_paragraph(centred(run(&doc.kind).size(BODY).bold()).line_spacing(space(240, 0)))
-        .add_paragraph(centred(run(&doc.title).size(BODY).bold()))
-        .add_paragraph(centred(run("________").size(BODY)).line_spacing(space(0, AFTER)))
-        .add_paragraph(
-            body()
-                .add_run(run(&format!("{} ", doc.inviter)))
-                .add_run(run(&doc.addressee).bold()),
-        );
+        &doc.number,
+        &doc.place_date,
+        &doc.kind,
+        &doc.title,
+    );
+    d = d.add_paragraph(
+        body()
+            .add_run(run(&format!("{} ", doc.inviter)))
+            .add_run(run(&doc.addressee).bold()),
+    );
     for c in &doc.composition {
         d = d.add_paragraph(body().add_run(run(&format!("- {c}"))));
     }
@@ -144,6 +139,16 @@ pub fn agenda(doc: &AgendaDocument) -> Result<Vec<u8>> {
     let mut rows = vec![heading_row(&["Thời gian", "Nội dung", "Thực hiện"])];
     agenda_rows(&mut rows, &doc.rows);
     pack(d.add_table(grid(rows, &[18, 52, 30])))
+}
+
+/// A numbered document's first lines: the header with number and date, then its kind
+/// (`KẾ HOẠCH`, `GIẤY MỜI`) and title in bold, and a short rule.
+fn opening(h: &Header, number: &str, place_date: &str, kind: &str, title: &str) -> Docx {
+    page()
+        .add_table(header_table(h, Some(number), Some(place_date)))
+        .add_paragraph(centred(run(kind).size(BODY).bold()).line_spacing(space(240, 0)))
+        .add_paragraph(centred(run(title).size(BODY).bold()))
+        .add_paragraph(centred(run("________").size(BODY)).line_spacing(space(0, AFTER)))
 }
 
 /// A new document: A4, NĐ30 margins, Times New Roman, page numbers from page 2.

@@ -244,13 +244,11 @@ async fn letter_place(
         return Ok(match point {
             Some(b) => {
                 let mut parts = vec![b.name.clone()];
-                parts.extend(
-                    [&b.room, &b.address]
-                        .into_iter()
-                        .flatten()
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty() && !b.name.contains(s.as_str())),
-                );
+                parts.extend(agenda::point_details(
+                    &b.name,
+                    b.room.as_deref(),
+                    b.address.as_deref(),
+                ));
                 format!("Địa điểm: trực tuyến tại điểm cầu {}.", parts.join(", "))
             }
             None => {

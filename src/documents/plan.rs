@@ -1049,12 +1049,7 @@ async fn bridge_point_groups(
                 .map(|(n, b)| BridgePointRow {
                     number: n as u32 + 1,
                     name: b.name.clone(),
-                    place: [&b.room, &b.address]
-                        .into_iter()
-                        .flatten()
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty() && !b.name.contains(s.as_str()))
-                        .collect(),
+                    place: agenda::point_details(&b.name, b.room.as_deref(), b.address.as_deref()),
                     units: attending.remove(&b.id).unwrap_or_default(),
                 })
                 .collect();

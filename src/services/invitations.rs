@@ -94,8 +94,7 @@ pub async fn for_delegate(
         .all(db)
         .await?;
     let (location, mut description) = place(db, &c, &d).await?;
-    let agenda_text = agenda::rows(db, &c, tz)
-        .await?
+    let agenda_text = agenda::rows_of(&c, &items, tz)
         .into_iter()
         .map(|r| {
             let mut line = format!("{}: {}", r.time, r.content.join(" "));
@@ -231,13 +230,11 @@ async fn place(
             match b {
                 Some(b) => {
                     let mut parts = vec![format!("Điểm cầu {}", b.name)];
-                    parts.extend(
-                        [&b.room, &b.address]
-                            .into_iter()
-                            .flatten()
-                            .map(|s| s.trim().to_owned())
-                            .filter(|s| !s.is_empty() && !b.name.contains(s.as_str())),
-                    );
+                    parts.extend(agenda::point_details(
+                        &b.name,
+                        b.room.as_deref(),
+                        b.address.as_deref(),
+                    ));
                     let text = parts.join(", ");
                     (
                         text.clone(),
