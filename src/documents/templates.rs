@@ -73,6 +73,16 @@ const EMBEDDED: &[Embedded] = &[
         kind: Kind::Text,
         source: include_str!("../../templates/documents/letter.txt.hbs"),
     },
+    Embedded {
+        name: "email/invitation.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/email/invitation.html.hbs"),
+    },
+    Embedded {
+        name: "email/invitation.txt",
+        kind: Kind::Text,
+        source: include_str!("../../templates/email/invitation.txt.hbs"),
+    },
 ];
 
 /// The compiled templates.
@@ -154,6 +164,9 @@ fn sample(name: &str) -> Option<serde_json::Value> {
         }
         "documents/letter.html" | "documents/letter.txt" => {
             serde_json::to_value(LetterDocument::sample())
+        }
+        "email/invitation.html" | "email/invitation.txt" => {
+            serde_json::to_value(crate::services::invitations::EmailBody::sample())
         }
         _ => return None,
     };

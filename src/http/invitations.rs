@@ -1,6 +1,6 @@
 //! `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`: the invitation of one
 //! delegate as a calendar file, REQUEST while the conference stands, CANCEL once it is
-//! cancelled; what the e-mail will carry as `invite.ics`.
+//! cancelled; what the e-mail will carry as `invite.ics`; and `…/invite.eml`, that e-mail.
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 
@@ -37,4 +37,37 @@ pub async fn invite(
             parameters: vec![DispositionParam::Filename("invite.ics".into())],
         })
         .body(to_ics(&invite)))
+}
+
+/// `GET /conferences/{id}/delegates/{delegate_id}/invite.eml`: the e-mail the delegate will
+/// receive (RFC 5322, `message/rfc822`), to check it before sending.
+pub async fn email(
+    state: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, Error> {
+    let (conference, delegate) = path.into_inner();
+    let c = crud::find::<Conferences>(&state.db, conference).await?;
+    let method = if c.status == ConferenceStatus::Cancelled {
+        Method::Cancel
+    } else {
+        Method::Request
+    };
+    let mail = invitations::email_for(
+        &state.db,
+        &state.templates,
+        &p,
+        conference,
+        delegate,
+        method,
+    )
+    .await?;
+    let message = crate::mail::build(&mail)?;
+    Ok(HttpResponse::Ok()
+        .content_type("message/rfc822")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename("invite.eml".into())],
+        })
+        .body(message.formatted()))
 }

@@ -107,6 +107,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/delegates/{delegate_id}/invite.ics",
                 web::get().to(invitations::invite),
             )
+            .route(
+                "/conferences/{id}/delegates/{delegate_id}/invite.eml",
+                web::get().to(invitations::email),
+            )
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {

@@ -287,10 +287,28 @@ impl Doc {
                     "The delegate's invitation as iCalendar (METHOD REQUEST, or CANCEL once the conference is cancelled)",
                 ))
                 .parameter(id_param())
-                .parameter(delegate)
+                .parameter(delegate.clone())
                 .response("200", response("the calendar file", None))
                 .response("404", error_response("no such conference or delegate"))
                 .response("422", error_response("the delegate has no e-mail address")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/delegates/{delegate_id}/invite.eml",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("documents")
+                .operation_id(Some("delegate_invite_email"))
+                .summary(Some(
+                    "The invitation e-mail a delegate will receive (message/rfc822, iMIP layout)",
+                ))
+                .parameter(id_param())
+                .parameter(delegate)
+                .response("200", response("the message", None))
+                .response("404", error_response("no such conference or delegate"))
+                .response(
+                    "422",
+                    error_response("the delegate or organiser has no address"),
+                ),
         );
     }
 

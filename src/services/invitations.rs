@@ -377,3 +377,104 @@ mod tests {
         );
     }
 }
+
+/// What the e-mail templates (`templates/email/invitation.{txt,html}.hbs`) read.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EmailBody {
+    pub recipient: String,
+    pub organiser: String,
+    pub title: String,
+    /// `08h00' ngày 18/12/2024 (thứ Tư)`, or the span of a conference over several days.
+    pub when: String,
+    /// Place, join link (online delegates only), agenda: the calendar's description lines.
+    pub details: Vec<String>,
+    pub cancelled: bool,
+}
+
+impl EmailBody {
+    /// A body with every field filled, for the start-up check of templates.
+    pub fn sample() -> Self {
+        Self {
+            recipient: "Ông Nguyễn Văn An".into(),
+            organiser: "Sở Giáo dục và Đào tạo Hải Phòng".into(),
+            title: "Hội nghị tập huấn".into(),
+            when: "08h00' ngày 18/12/2024 (thứ Tư)".into(),
+            details: vec!["Địa điểm: Hội trường tầng 3".into()],
+            cancelled: false,
+        }
+    }
+}
+
+/// The e-mail of the invitation of delegate `delegate_id` (REQUEST, or CANCEL): subject,
+/// bodies from the templates, the calendar, and a Message-ID stable for (conference,
+/// delegate, sequence, method) under the organiser's mail domain.
+pub async fn email_for(
+    db: &impl ConnectionTrait,
+    templates: &crate::documents::templates::Templates,
+    p: &Principal,
+    conference_id: i64,
+    delegate_id: i64,
+    method: Method,
+) -> Result<crate::mail::Invitation> {
+    let invite = for_delegate(db, p, conference_id, delegate_id, method).await?;
+    let first = invite
+        .days
+        .first()
+        .copied()
+        .ok_or(Error::Internal("an invitation without days".into()))?;
+    let last = invite.days.last().copied().unwrap_or(first);
+    let tz = invite.time_zone;
+    let when = if invite.days.len() > 1 {
+        format!(
+            "từ {} đến {}",
+            format::plan_start_at(first.starts_at, tz),
+            format::plan_start_at(last.ends_at, tz)
+        )
+    } else {
+        format::plan_start_at(first.starts_at, tz)
+    };
+    let attendee = invite
+        .attendees
+        .first()
+        .cloned()
+        .ok_or(Error::Internal("an invitation without attendee".into()))?;
+    let body = EmailBody {
+        recipient: attendee.party.name.clone(),
+        organiser: invite.organizer.name.clone(),
+        title: invite.summary.clone(),
+        when: when.clone(),
+        details: invite.description.lines().map(str::to_owned).collect(),
+        cancelled: method == Method::Cancel,
+    };
+    let render = |name: &str| {
+        templates
+            .render(name, &body)
+            .map_err(|e| Error::Internal(e.to_string()))
+    };
+    let host = invite
+        .organizer
+        .email
+        .rsplit_once('@')
+        .map_or("hoinghi.invalid", |(_, h)| h)
+        .to_owned();
+    let subject = match method {
+        Method::Request => format!("Giấy mời: {} — {when}", invite.summary),
+        Method::Cancel => format!("Hủy: {} — {when}", invite.summary),
+    };
+    Ok(crate::mail::Invitation {
+        from: invite.organizer.clone(),
+        to: attendee.party.clone(),
+        subject,
+        text: render("email/invitation.txt")?,
+        html: render("email/invitation.html")?,
+        ics: crate::calendar::invite::to_ics(&invite),
+        method,
+        message_id: crate::mail::message_id(
+            conference_id,
+            delegate_id,
+            invite.sequence,
+            method,
+            &host,
+        ),
+    })
+}

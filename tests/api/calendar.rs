@@ -399,4 +399,119 @@ mod store {
             "{body}"
         );
     });
+
+    store_test!(
+        a_delegates_invitation_email_has_the_imip_layout_and_their_place,
+        |app| {
+            use mail_parser::{MessageParser, MimeHeaders};
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
+            seed::load_dir(&app.db, &dir).await.expect("seed loads");
+            let conference = id_of(app, "conf-dvht").await;
+            let district = id_of(app, "ubnd-thuy-nguyen").await;
+            let point = id_of(app, "bp-dvht-tn-00").await;
+            let at_point = delegate(
+                app,
+                conference,
+                district,
+                json!({"venue": "bridge_point", "bridge_point_id": point}),
+            )
+            .await;
+            let online = delegate(app, conference, district, json!({"venue": "online"})).await;
+
+            let fetch = |d: i64| {
+                let url = format!(
+                    "{}/api/v1/conferences/{conference}/delegates/{d}/invite.eml",
+                    app.address
+                );
+                let token = app.admin_token.clone();
+                let client = app.client.clone();
+                async move {
+                    let r = client
+                        .get(url)
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .expect("request");
+                    assert_eq!(r.status(), StatusCode::OK);
+                    assert_eq!(r.headers()["content-type"], "message/rfc822");
+                    r.bytes().await.expect("body").to_vec()
+                }
+            };
+            let raw = fetch(at_point).await;
+            let m = MessageParser::default().parse(&raw).expect("a message");
+            assert_eq!(
+                m.subject(),
+                Some(
+                    "Giấy mời: Hội nghị tập huấn về xây dựng “Đơn vị học tập” cấp huyện, tỉnh — 08h00' ngày 18/12/2024 (thứ Tư)"
+                )
+            );
+            assert_eq!(
+                m.message_id(),
+                Some(
+                    format!("hoinghi.c{conference}.d{at_point}.s0.request@sogddt-haiphong.example")
+                        .as_str()
+                )
+            );
+            let from = m.from().and_then(|a| a.first()).expect("from");
+            assert_eq!(from.address(), Some("vanthu@sogddt-haiphong.example"));
+            assert_eq!(from.name(), Some("Sở Giáo dục và Đào tạo Hải Phòng"));
+            let types: Vec<String> = m
+                .parts
+                .iter()
+                .filter_map(|p| p.content_type())
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
+                .collect();
+            assert_eq!(
+                types,
+                [
+                    "multipart/mixed",
+                    "multipart/alternative",
+                    "text/plain",
+                    "text/html",
+                    "text/calendar",
+                    "application/ics"
+                ]
+            );
+            assert_eq!(
+                m.parts[4]
+                    .content_type()
+                    .and_then(|c| c.attribute("method")),
+                Some("REQUEST")
+            );
+            // The body carries time and place in words (Outlook shows the body, not the
+            // calendar's description); a delegate at a bridge point gets no passcode.
+            let text = m.body_text(0).expect("text body").into_owned();
+            assert!(
+                text.contains("Thời gian: 08h00' ngày 18/12/2024 (thứ Tư)"),
+                "{text}"
+            );
+            assert!(
+            text.contains("Tham dự trực tuyến tại: Điểm cầu Phòng Giáo dục và Đào tạo huyện Thủy Nguyên, Hội trường tầng 2"),
+            "{text}"
+        );
+            assert!(
+                !text.contains("181208") && !text.contains("meet."),
+                "{text}"
+            );
+            let html = m.body_html(0).expect("html body").into_owned();
+            assert!(
+                html.contains("<b>Thời gian:</b> 08h00&#x27; ngày 18/12/2024 (thứ Tư)"),
+                "escaped like all data: {html}"
+            );
+            let ics = m.parts[5]
+                .text_contents()
+                .map(str::to_owned)
+                .unwrap_or_else(|| String::from_utf8_lossy(m.parts[5].contents()).into_owned());
+            assert!(ics.contains("METHOD:REQUEST\r\n"), "{ics}");
+
+            let raw = fetch(online).await;
+            let m = MessageParser::default().parse(&raw).expect("a message");
+            let text = m.body_text(0).expect("text body").into_owned();
+            assert!(
+                text.contains("Đường dẫn: https://meet.sogddt-haiphong.example/dvht"),
+                "{text}"
+            );
+            assert!(text.contains("Mật khẩu phòng họp: 181208"), "{text}");
+        }
+    );
 }
