@@ -13,6 +13,17 @@ use crate::services::crud;
 use crate::services::invitations;
 use crate::services::resources::conference::Conferences;
 
+/// What an invitation of `conference` says now: REQUEST while it stands, CANCEL once it
+/// is cancelled.
+async fn method_now(state: &AppState, conference: i64) -> Result<Method, Error> {
+    let c = crud::find::<Conferences>(&state.db, conference).await?;
+    Ok(if c.status == ConferenceStatus::Cancelled {
+        Method::Cancel
+    } else {
+        Method::Request
+    })
+}
+
 /// `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`
 pub async fn invite(
     state: web::Data<AppState>,
@@ -20,12 +31,7 @@ pub async fn invite(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, Error> {
     let (conference, delegate) = path.into_inner();
-    let c = crud::find::<Conferences>(&state.db, conference).await?;
-    let method = if c.status == ConferenceStatus::Cancelled {
-        Method::Cancel
-    } else {
-        Method::Request
-    };
+    let method = method_now(&state, conference).await?;
     let invite = invitations::for_delegate(&state.db, &p, conference, delegate, method).await?;
     Ok(HttpResponse::Ok()
         .content_type(format!(
@@ -47,12 +53,7 @@ pub async fn email(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, Error> {
     let (conference, delegate) = path.into_inner();
-    let c = crud::find::<Conferences>(&state.db, conference).await?;
-    let method = if c.status == ConferenceStatus::Cancelled {
-        Method::Cancel
-    } else {
-        Method::Request
-    };
+    let method = method_now(&state, conference).await?;
     let mail = invitations::email_for(
         &state.db,
         &state.templates,

@@ -262,6 +262,25 @@ mod store {
         app.create("/api/v1/delegates", body).await
     }
 
+    /// The seed, and two delegates of UBND huyện Thủy Nguyên to the morning conference:
+    /// one at its bridge point, one online. Returns (conference, at_point, online).
+    async fn seeded_delegates(app: &TestApp) -> (i64, i64, i64) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
+        seed::load_dir(&app.db, &dir).await.expect("seed loads");
+        let conference = id_of(app, "conf-dvht").await;
+        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let point = id_of(app, "bp-dvht-tn-00").await;
+        let at_point = delegate(
+            app,
+            conference,
+            district,
+            json!({"venue": "bridge_point", "bridge_point_id": point}),
+        )
+        .await;
+        let online = delegate(app, conference, district, json!({"venue": "online"})).await;
+        (conference, at_point, online)
+    }
+
     fn rand_suffix() -> u64 {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
@@ -271,19 +290,7 @@ mod store {
     store_test!(
         a_delegates_invitation_is_a_calendar_for_their_place,
         |app| {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
-            seed::load_dir(&app.db, &dir).await.expect("seed loads");
-            let conference = id_of(app, "conf-dvht").await;
-            let district = id_of(app, "ubnd-thuy-nguyen").await;
-            let point = id_of(app, "bp-dvht-tn-00").await;
-            let at_point = delegate(
-                app,
-                conference,
-                district,
-                json!({"venue": "bridge_point", "bridge_point_id": point}),
-            )
-            .await;
-            let online = delegate(app, conference, district, json!({"venue": "online"})).await;
+            let (conference, at_point, online) = seeded_delegates(app).await;
 
             let path = format!("/api/v1/conferences/{conference}/delegates/{at_point}/invite.ics");
             let (status, ct, body) = ics(app, &path).await;
@@ -404,19 +411,7 @@ mod store {
         a_delegates_invitation_email_has_the_imip_layout_and_their_place,
         |app| {
             use mail_parser::{MessageParser, MimeHeaders};
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
-            seed::load_dir(&app.db, &dir).await.expect("seed loads");
-            let conference = id_of(app, "conf-dvht").await;
-            let district = id_of(app, "ubnd-thuy-nguyen").await;
-            let point = id_of(app, "bp-dvht-tn-00").await;
-            let at_point = delegate(
-                app,
-                conference,
-                district,
-                json!({"venue": "bridge_point", "bridge_point_id": point}),
-            )
-            .await;
-            let online = delegate(app, conference, district, json!({"venue": "online"})).await;
+            let (conference, at_point, online) = seeded_delegates(app).await;
 
             let fetch = |d: i64| {
                 let url = format!(
