@@ -1,4 +1,5 @@
-//! The `hoinghi` command line: serve, migrate, seed, demo, user and token management.
+//! The `hoinghi` command line: serve, migrate, seed, demo, user and token management,
+//! documents and checks, invitations and the outbox.
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,61 @@ pub enum Command {
     Render(RenderArgs),
     /// Check schedules for clashes, capacities, quotas, weekends and holidays; print the findings as a table and exit with status 1 when errors exist.
     Check(CheckArgs),
+    /// Send one test e-mail through the configured transport, to check the mail settings.
+    SendTestEmail {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
+    },
+    /// Preview or send the invitations of a conference.
+    #[command(subcommand)]
+    Invitations(InvitationsCommand),
+    /// Look at the outbox, retry its failures, or send it.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+/// `hoinghi invitations …`.
+#[derive(Debug, Subcommand)]
+pub enum InvitationsCommand {
+    /// Print who would receive what, unit by unit, and the problems to fix first.
+    Preview {
+        /// The conference: an id or a seed key such as `conf-dvht`.
+        #[arg(long)]
+        conference: String,
+    },
+    /// Put the invitations in the outbox (REQUEST, or CANCEL once the conference is cancelled) and send them, with a progress bar.
+    Send {
+        /// The conference: an id or a seed key such as `conf-dvht`.
+        #[arg(long)]
+        conference: String,
+        /// Only enqueue: a running `serve` or `outbox run` sends them.
+        #[arg(long)]
+        no_wait: bool,
+    },
+}
+
+/// `hoinghi outbox …`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Messages by state, and each failure with its reason.
+    Status {
+        /// One conference (an id or a seed key); all messages when absent.
+        #[arg(long)]
+        conference: Option<String>,
+    },
+    /// Try the failed messages of a conference again.
+    Retry {
+        /// The conference: an id or a seed key.
+        #[arg(long)]
+        conference: String,
+    },
+    /// Send the outbox until stopped (Ctrl+C), as `serve` does; several may run at once.
+    Run {
+        /// Stop once nothing is left to send now.
+        #[arg(long)]
+        until_empty: bool,
+    },
 }
 
 /// `hoinghi render`: `--plan` or `--conference`.
@@ -216,6 +272,9 @@ async fn execute(command: Command, settings: Settings) -> CliResult {
             Ok(())
         }
         Command::Check(a) => check(&settings, a).await,
+        Command::SendTestEmail { to } => send_test_email(&settings, &to).await,
+        Command::Invitations(c) => invitations(&settings, c).await,
+        Command::Outbox(c) => outbox(&settings, c).await,
         Command::Render(a) => render(&settings, a).await,
         Command::Token(TokenCommand::Create { user, name }) => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
@@ -343,6 +402,255 @@ async fn check(settings: &Settings, a: CheckArgs) -> CliResult {
         ));
     }
     Ok(())
+}
+
+async fn send_test_email(settings: &Settings, to: &str) -> CliResult {
+    let transport = settings.transport().map_err(|e| e.to_string())?;
+    let from = settings.mail_from.clone();
+    let host = from.rsplit_once('@').map_or("localhost", |(_, h)| h);
+    let message_id = format!(
+        "hoinghi.test.{}@{host}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f")
+    );
+    let mail = crate::mail::Invitation {
+        from: crate::calendar::invite::Party {
+            name: "hoinghi".into(),
+            email: from.clone(),
+        },
+        to: crate::calendar::invite::Party {
+            name: String::new(),
+            email: to.to_owned(),
+        },
+        subject: "hoinghi: thư thử".into(),
+        text: format!(
+            "Thư thử của hoinghi, gửi qua {:?} lúc {}.\nNếu bạn đọc được thư này, cấu hình gửi thư đã đúng.",
+            settings.mail_transport,
+            chrono::Utc::now()
+                .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+                .format("%H:%M:%S ngày %d/%m/%Y")
+        ),
+        html: "<p>Thư thử của hoinghi. Nếu bạn đọc được thư này, cấu hình gửi thư đã đúng.</p>"
+            .into(),
+        calendar: None,
+        message_id: message_id.clone(),
+    };
+    let raw = crate::mail::build(&mail).map_err(describe)?.formatted();
+    let reply = transport
+        .send(&message_id, &from, to.trim(), &raw)
+        .await
+        .map_err(|e| format!("không gửi được thư thử tới {to}: {e}"))?;
+    println!("Đã gửi thư thử tới {to} ({reply}).");
+    Ok(())
+}
+
+async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
+    use crate::services::invitations;
+    let templates =
+        Templates::load(settings.templates_dir.as_deref()).map_err(|e| e.to_string())?;
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    let operator = auth::Principal::operator();
+    match c {
+        InvitationsCommand::Preview { conference } => {
+            let id =
+                resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
+            let p = invitations::preview(&db, &templates, &operator, id)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{} thư ({}) tới {} đơn vị và {} cán bộ kỹ thuật điểm cầu:",
+                p.recipients,
+                p.method,
+                p.units.len(),
+                p.bridge_contacts
+            );
+            for u in &p.units {
+                let what = if u.nomination {
+                    format!(
+                        "chưa cử đại biểu: giấy mời cử {}",
+                        u.quota
+                            .map_or("đại biểu".into(), |q| format!("{q:02} người"))
+                    )
+                } else {
+                    format!("{} đại biểu", u.delegates)
+                };
+                println!(
+                    "  {:>4} thư  {} <{}>: {what}",
+                    u.messages,
+                    u.unit_name,
+                    u.mailbox.as_deref().unwrap_or("không có hộp thư")
+                );
+            }
+            for pr in &p.problems {
+                println!("  ! {}: {}", pr.field, pr.message);
+            }
+            Ok(())
+        }
+        InvitationsCommand::Send {
+            conference,
+            no_wait,
+        } => {
+            let id =
+                resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
+            let sent = invitations::send(&db, &templates, &operator, id)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Đã đưa {} thư ({}) vào hàng đợi; {} thư đã có từ trước.",
+                sent.enqueued, sent.method, sent.already_queued
+            );
+            for pr in &sent.problems {
+                println!("  ! {}: {}", pr.field, pr.message);
+            }
+            if no_wait {
+                return Ok(());
+            }
+            let transport = settings.transport().map_err(|e| e.to_string())?;
+            send_with_progress(&db, transport, settings, Some(id)).await
+        }
+    }
+}
+
+/// Runs a worker until the outbox (of `conference`, or all of it) has nothing left to
+/// send now, showing a progress bar; fails when messages failed. The worker sends
+/// whatever is due, of any conference; the bar counts `conference`'s.
+async fn send_with_progress(
+    db: &DatabaseConnection,
+    transport: crate::mail::transport::Transport,
+    settings: &Settings,
+    conference: Option<i64>,
+) -> CliResult {
+    use crate::services::outbox::{self, Worker};
+    let counts = |db: DatabaseConnection| async move {
+        outbox::counts(&db, conference).await.map_err(describe)
+    };
+    let start = counts(db.clone()).await?;
+    let bar = indicatif::ProgressBar::new(start.open());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} thư  {per_sec}  còn {eta}  {msg}",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let (stop, handle) = Worker::new(db.clone(), transport, settings.outbox()).spawn();
+    let watched = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let now = counts(db.clone()).await?;
+            let done = (now.sent + now.failed).saturating_sub(start.sent + start.failed);
+            bar.set_position(done.min(start.open()));
+            if now.failed > start.failed {
+                bar.set_message(format!("{} lỗi", now.failed - start.failed));
+            }
+            if now.open() == 0 || only_waiting_retries(db, conference).await? {
+                return Ok::<_, String>(now);
+            }
+        }
+    }
+    .await;
+    // Stopped in every case: the sends in flight finish and are recorded first.
+    stop.stop();
+    handle.await.ok();
+    bar.finish();
+    let last = watched?;
+    let failed = last.failed.saturating_sub(start.failed);
+    println!(
+        "Đã gửi {} thư; {} thư lỗi; {} thư chờ gửi lại.",
+        last.sent.saturating_sub(start.sent),
+        failed,
+        last.pending
+    );
+    if failed > 0 || last.pending > 0 {
+        return Err("còn thư chưa gửi được: xem `hoinghi outbox status`.".into());
+    }
+    Ok(())
+}
+
+/// Whether every open message waits for a retry later than a minute from now (the
+/// server keeps refusing): then a command-line send stops rather than wait.
+async fn only_waiting_retries(
+    db: &DatabaseConnection,
+    conference: Option<i64>,
+) -> Result<bool, String> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let soon = chrono::Utc::now().timestamp_millis() + 60_000;
+    let mut q = crate::store::outbox::Entity::find().filter(
+        sea_orm::Condition::any()
+            .add(crate::store::outbox::Column::State.eq(crate::domain::kinds::OutboxState::Sending))
+            .add(
+                sea_orm::Condition::all()
+                    .add(
+                        crate::store::outbox::Column::State
+                            .eq(crate::domain::kinds::OutboxState::Pending),
+                    )
+                    .add(crate::store::outbox::Column::DueMs.lte(soon)),
+            ),
+    );
+    if let Some(c) = conference {
+        q = q.filter(crate::store::outbox::Column::ConferenceId.eq(c));
+    }
+    Ok(q.count(db).await.map_err(|e| e.to_string())? == 0)
+}
+
+async fn outbox(settings: &Settings, c: OutboxCommand) -> CliResult {
+    use crate::services::outbox;
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    match c {
+        OutboxCommand::Status { conference } => {
+            let id = match conference {
+                Some(c) => {
+                    Some(resolve_ref(&db, "conference", "--conference", "hội nghị", &c).await?)
+                }
+                None => None,
+            };
+            let n = outbox::counts(&db, id).await.map_err(describe)?;
+            println!(
+                "chờ gửi {}  đang gửi {}  đã gửi {}  lỗi {}",
+                n.pending, n.sending, n.sent, n.failed
+            );
+            if let Some(id) = id {
+                for f in outbox::failures(&db, id).await.map_err(describe)? {
+                    println!("  ! {} ({} lần): {}", f.recipient, f.attempts, f.reason);
+                }
+            }
+            Ok(())
+        }
+        OutboxCommand::Retry { conference } => {
+            let id =
+                resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
+            let n = outbox::retry_failed(&db, id).await.map_err(describe)?;
+            println!("Sẽ gửi lại {n} thư.");
+            Ok(())
+        }
+        OutboxCommand::Run { until_empty } => {
+            let transport = settings.transport().map_err(|e| e.to_string())?;
+            if until_empty {
+                return send_with_progress(&db, transport, settings, None).await;
+            }
+            let (stop, handle) =
+                outbox::Worker::new(db.clone(), transport, settings.outbox()).spawn();
+            tracing::info!("outbox: sending until stopped");
+            shutdown_signal().await;
+            stop.stop();
+            handle.await.ok();
+            Ok(())
+        }
+    }
+}
+
+/// Waits for Ctrl+C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    tokio::signal::ctrl_c().await.ok();
 }
 
 fn read_or_generate_password() -> Result<(String, bool), String> {

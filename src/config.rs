@@ -58,6 +58,55 @@ pub struct Settings {
     /// (`documents/agenda.html.hbs`); checked at start-up.
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
+    /// Where e-mail goes: `file` (one `.eml` per message in `mail_dir`; no set-up) or
+    /// `smtp` (to `smtp_url`).
+    #[serde(default)]
+    pub mail_transport: MailTransport,
+    /// The directory of the `file` transport; `data_dir/mail` by default.
+    #[serde(default)]
+    pub mail_dir: Option<PathBuf>,
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host:465` (TLS). A secret: never logged.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// How long one SMTP command may take, in milliseconds.
+    #[serde(default = "default_smtp_timeout_ms")]
+    pub smtp_timeout_ms: u64,
+    /// The sender of messages that no organiser signs (`send-test-email`).
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+    /// Whether `serve` sends the outbox (several instances may: they share it safely).
+    #[serde(default = "default_true")]
+    pub outbox_worker: bool,
+    /// Messages sent at once (and SMTP connections kept open).
+    #[serde(default = "default_outbox_concurrency")]
+    pub outbox_concurrency: u32,
+    /// Messages started per second at most; 0 sends as fast as the server takes them.
+    #[serde(default = "default_outbox_rate")]
+    pub outbox_rate_per_second: u32,
+    /// Attempts of a message before it is given up as failed.
+    #[serde(default = "default_outbox_max_attempts")]
+    pub outbox_max_attempts: u32,
+    /// The wait before the first retry, in milliseconds; it doubles with each attempt, up
+    /// to an hour.
+    #[serde(default = "default_outbox_retry_ms")]
+    pub outbox_retry_ms: u64,
+    /// How long a worker holds the messages it took, in milliseconds: a message still
+    /// `sending` after that (its worker died) is taken again.
+    #[serde(default = "default_outbox_lease_ms")]
+    pub outbox_lease_ms: u64,
+    /// How often an idle worker looks for messages another process enqueued, in ms.
+    #[serde(default = "default_outbox_poll_ms")]
+    pub outbox_poll_ms: u64,
+}
+
+/// Where e-mail goes.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    #[default]
+    File,
+    Smtp,
 }
 
 fn default_bind() -> String {
@@ -81,6 +130,33 @@ fn default_list_total_ttl_ms() -> u64 {
 fn default_auth_cache_ttl_ms() -> u64 {
     2000
 }
+fn default_smtp_timeout_ms() -> u64 {
+    30_000
+}
+fn default_mail_from() -> String {
+    "hoinghi@localhost".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_outbox_concurrency() -> u32 {
+    8
+}
+fn default_outbox_rate() -> u32 {
+    50
+}
+fn default_outbox_max_attempts() -> u32 {
+    8
+}
+fn default_outbox_retry_ms() -> u64 {
+    30_000
+}
+fn default_outbox_lease_ms() -> u64 {
+    120_000
+}
+fn default_outbox_poll_ms() -> u64 {
+    1_000
+}
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -99,6 +175,18 @@ impl Default for Settings {
             list_total_ttl_ms: default_list_total_ttl_ms(),
             auth_cache_ttl_ms: default_auth_cache_ttl_ms(),
             templates_dir: None,
+            mail_transport: MailTransport::File,
+            mail_dir: None,
+            smtp_url: None,
+            smtp_timeout_ms: default_smtp_timeout_ms(),
+            mail_from: default_mail_from(),
+            outbox_worker: true,
+            outbox_concurrency: default_outbox_concurrency(),
+            outbox_rate_per_second: default_outbox_rate(),
+            outbox_max_attempts: default_outbox_max_attempts(),
+            outbox_retry_ms: default_outbox_retry_ms(),
+            outbox_lease_ms: default_outbox_lease_ms(),
+            outbox_poll_ms: default_outbox_poll_ms(),
         }
     }
 }
@@ -146,6 +234,18 @@ impl Settings {
             "list_total_ttl_ms",
             "auth_cache_ttl_ms",
             "templates_dir",
+            "mail_transport",
+            "mail_dir",
+            "smtp_url",
+            "smtp_timeout_ms",
+            "mail_from",
+            "outbox_worker",
+            "outbox_concurrency",
+            "outbox_rate_per_second",
+            "outbox_max_attempts",
+            "outbox_retry_ms",
+            "outbox_lease_ms",
+            "outbox_poll_ms",
         ];
         std::env::vars()
             .map(|(k, _)| k)
@@ -165,6 +265,44 @@ impl Settings {
     /// The database URL with any password hidden, for logs and messages.
     pub fn database_url_redacted(&self) -> String {
         redact(self.database_url().expose_secret())
+    }
+
+    /// The configured mail transport.
+    pub fn transport(&self) -> Result<crate::mail::transport::Transport, ConfigError> {
+        use crate::mail::transport::Transport;
+        let t = match self.mail_transport {
+            MailTransport::File => Transport::file(
+                self.mail_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("mail")),
+            ),
+            MailTransport::Smtp => match &self.smtp_url {
+                Some(url) => Transport::smtp(
+                    url,
+                    self.outbox_concurrency,
+                    std::time::Duration::from_millis(self.smtp_timeout_ms),
+                ),
+                None => {
+                    return Err(ConfigError(
+                        "smtp_url: required when mail_transport is smtp".into(),
+                    ));
+                }
+            },
+        };
+        t.map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The outbox worker's settings.
+    pub fn outbox(&self) -> crate::services::outbox::WorkerSettings {
+        use std::time::Duration;
+        crate::services::outbox::WorkerSettings {
+            concurrency: self.outbox_concurrency.max(1) as usize,
+            rate_per_second: self.outbox_rate_per_second,
+            max_attempts: self.outbox_max_attempts.max(1),
+            retry: Duration::from_millis(self.outbox_retry_ms.max(100)),
+            lease: Duration::from_millis(self.outbox_lease_ms.max(1000)),
+            poll: Duration::from_millis(self.outbox_poll_ms.max(10)),
+        }
     }
 
     /// Creates the data directory when the database is a SQLite file in it.

@@ -8,6 +8,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::documents::templates::Templates;
+use crate::services::outbox::Worker;
 use crate::{http, store};
 
 /// A running (or ready to run) hoinghi server.
@@ -15,6 +16,8 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    /// The outbox worker, when this instance sends (`outbox_worker`).
+    worker: Option<Worker>,
 }
 
 /// Why the application could not start.
@@ -60,6 +63,13 @@ impl Application {
     /// Binds the listener for an already opened database.
     pub fn build_with_db(settings: &Settings, db: DatabaseConnection) -> Result<Self, StartError> {
         let templates = Templates::load(settings.templates_dir.as_deref())?;
+        let (worker, wake) = if settings.outbox_worker {
+            let w = Worker::new(db.clone(), settings.transport()?, settings.outbox());
+            let wake = w.waker();
+            (Some(w), wake)
+        } else {
+            (None, Default::default())
+        };
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
             bind: settings.bind.clone(),
             source,
@@ -71,13 +81,19 @@ impl Application {
                 source,
             })?
             .port();
-        let server = http::server(listener, db.clone(), templates, settings).map_err(|source| {
-            StartError::Bind {
-                bind: settings.bind.clone(),
-                source,
-            }
-        })?;
-        Ok(Self { port, server, db })
+        let server =
+            http::server(listener, db.clone(), templates, settings, wake).map_err(|source| {
+                StartError::Bind {
+                    bind: settings.bind.clone(),
+                    source,
+                }
+            })?;
+        Ok(Self {
+            port,
+            server,
+            db,
+            worker,
+        })
     }
 
     /// The port the server listens on.
@@ -90,8 +106,15 @@ impl Application {
         &self.db
     }
 
-    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully), sending
+    /// the outbox meanwhile; on stopping, the sends in flight finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self.worker.map(Worker::spawn);
+        let served = self.server.await;
+        if let Some((stop, handle)) = worker {
+            stop.stop();
+            handle.await.ok();
+        }
+        served
     }
 }

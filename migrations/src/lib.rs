@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261123_000002_list_indexes;
+mod m20261123_000003_outbox;
 
 /// Applies hoinghi's migrations in order.
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_list_indexes::Migration),
+            Box::new(m20261123_000003_outbox::Migration),
         ]
     }
 }

@@ -156,13 +156,17 @@ pub async fn rows(
     c: &conference::Model,
     tz: Tz,
 ) -> Result<Vec<AgendaRow>> {
-    let items = agenda_item::Entity::find()
-        .filter(agenda_item::Column::ConferenceId.eq(c.id))
+    Ok(rows_of(c, &items(db, c.id).await?, tz))
+}
+
+/// The agenda items of conference `id`, in order.
+pub async fn items(db: &impl ConnectionTrait, id: i64) -> Result<Vec<agenda_item::Model>> {
+    Ok(agenda_item::Entity::find()
+        .filter(agenda_item::Column::ConferenceId.eq(id))
         .order_by_asc(agenda_item::Column::StartsAt)
         .order_by_asc(agenda_item::Column::Id)
         .all(db)
-        .await?;
-    Ok(rows_of(c, &items, tz))
+        .await?)
 }
 
 /// The rows of the agenda items `items` (in order) of conference `c`.

@@ -83,6 +83,16 @@ const EMBEDDED: &[Embedded] = &[
         kind: Kind::Text,
         source: include_str!("../../templates/email/invitation.txt.hbs"),
     },
+    Embedded {
+        name: "email/unit_summary.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/email/unit_summary.html.hbs"),
+    },
+    Embedded {
+        name: "email/unit_summary.txt",
+        kind: Kind::Text,
+        source: include_str!("../../templates/email/unit_summary.txt.hbs"),
+    },
 ];
 
 /// The compiled templates.
@@ -167,6 +177,9 @@ fn sample(name: &str) -> Option<serde_json::Value> {
         }
         "email/invitation.html" | "email/invitation.txt" => {
             serde_json::to_value(crate::services::invitations::EmailBody::sample())
+        }
+        "email/unit_summary.html" | "email/unit_summary.txt" => {
+            serde_json::to_value(crate::services::invitations::UnitSummaryBody::sample())
         }
         _ => return None,
     };

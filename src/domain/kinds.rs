@@ -130,6 +130,27 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What an e-mail of the outbox is.
+    MessageKind {
+        Invitation = "invitation": "Giấy mời đại biểu",
+        UnitSummary = "unit_summary": "Danh sách đại biểu gửi đơn vị",
+        Nomination = "nomination": "Giấy mời đơn vị cử đại biểu",
+        BridgeContact = "bridge_contact": "Giấy mời cán bộ kỹ thuật điểm cầu",
+        Test = "test": "Thư thử",
+    }
+}
+
+vocabulary! {
+    /// Where an e-mail of the outbox is on its way.
+    OutboxState {
+        Pending = "pending": "Chờ gửi",
+        Sending = "sending": "Đang gửi",
+        Sent = "sent": "Đã gửi",
+        Failed = "failed": "Gửi không được",
+    }
+}
+
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

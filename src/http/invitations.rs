@@ -1,6 +1,7 @@
 //! `GET /conferences/{id}/delegates/{delegate_id}/invite.ics`: the invitation of one
 //! delegate as a calendar file, REQUEST while the conference stands, CANCEL once it is
 //! cancelled; what the e-mail will carry as `invite.ics`; and `…/invite.eml`, that e-mail.
+//! Sending: `…/invitations/preview`, `…/invitations/send`, `…/outbox`, `…/outbox/retry`.
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 
@@ -11,6 +12,7 @@ use crate::error::Error;
 use crate::services::auth::Principal;
 use crate::services::crud;
 use crate::services::invitations;
+use crate::services::outbox::{self, Counts, Failure};
 use crate::services::resources::conference::Conferences;
 
 /// What an invitation of `conference` says now: REQUEST while it stands, CANCEL once it
@@ -71,4 +73,67 @@ pub async fn email(
             parameters: vec![DispositionParam::Filename("invite.eml".into())],
         })
         .body(message.formatted()))
+}
+
+/// `POST /conferences/{id}/invitations/preview`: who would receive what, per unit, the
+/// problems to fix first, and one message as it will be read.
+pub async fn preview(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let out = invitations::preview(&state.db, &state.templates, &p, *id).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /conferences/{id}/invitations/send`: puts the invitations in the outbox; the
+/// worker sends them after the commit.
+pub async fn send(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let out = invitations::send(&state.db, &state.templates, &p, *id).await?;
+    state.outbox_wake.notify_one();
+    Ok(HttpResponse::Accepted().json(out))
+}
+
+/// The outbox of one conference.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxReport {
+    pub counts: Counts,
+    pub failures: Vec<Failure>,
+}
+
+/// `GET /conferences/{id}/outbox`: messages by state, and each failure with its reason.
+pub async fn outbox_report(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let c = crud::find::<Conferences>(&state.db, *id).await?;
+    crud::authorize_read::<Conferences>(&state.db, &p, &c).await?;
+    Ok(HttpResponse::Ok().json(OutboxReport {
+        counts: outbox::counts(&state.db, Some(c.id)).await?,
+        failures: outbox::failures(&state.db, c.id).await?,
+    }))
+}
+
+/// What a retry did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Retried {
+    pub retried: u64,
+}
+
+/// `POST /conferences/{id}/outbox/retry`: the failed messages are tried again.
+pub async fn outbox_retry(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    crate::services::agenda::editable(&state.db, &p, *id).await?;
+    let retried = outbox::retry_failed(&state.db, *id).await?;
+    tracing::info!(conference_id = *id, retried, user = %p.login, "outbox: failures retried");
+    state.outbox_wake.notify_one();
+    Ok(HttpResponse::Ok().json(Retried { retried }))
 }

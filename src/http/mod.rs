@@ -36,6 +36,9 @@ pub struct AppState {
     pub principals: Recent<(Principal, Option<DateTime<Utc>>)>,
     /// The document templates, compiled and checked at start-up.
     pub templates: Templates,
+    /// Wakes this process's outbox worker after a commit that enqueued messages (other
+    /// instances find them at their next poll).
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Calls `$m!(Type)` for every resource of the API, in order.
@@ -111,6 +114,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/delegates/{delegate_id}/invite.eml",
                 web::get().to(invitations::email),
             )
+            .route(
+                "/conferences/{id}/invitations/preview",
+                web::post().to(invitations::preview),
+            )
+            .route(
+                "/conferences/{id}/invitations/send",
+                web::post().to(invitations::send),
+            )
+            .route(
+                "/conferences/{id}/outbox",
+                web::get().to(invitations::outbox_report),
+            )
+            .route(
+                "/conferences/{id}/outbox/retry",
+                web::post().to(invitations::outbox_retry),
+            )
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {
@@ -140,8 +159,10 @@ pub fn server(
     db: DatabaseConnection,
     templates: Templates,
     settings: &Settings,
+    outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState {
+        outbox_wake,
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),
         counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),

@@ -312,6 +312,57 @@ impl Doc {
         );
     }
 
+    /// Sending invitations and the outbox (`http::invitations`).
+    fn invitations(&mut self) {
+        let json = |what: &str, name: &str| response(what, Some(reference(name).into()));
+        self.op(
+            "/api/v1/conferences/{id}/invitations/preview",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("preview_invitations"))
+                .summary(Some(
+                    "What sending would send: recipients per unit, problems to fix, one sample message",
+                ))
+                .parameter(id_param())
+                .response("200", json("the preview", "Preview"))
+                .response("422", error_response("the organiser has no mailbox")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/invitations/send",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("send_invitations"))
+                .summary(Some(
+                    "Put every invitation in the outbox (REQUEST, or CANCEL once cancelled); sent after the commit",
+                ))
+                .parameter(id_param())
+                .response("202", json("enqueued", "Sent"))
+                .response("409", error_response("the conference is a draft")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/outbox",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("conference_outbox"))
+                .summary(Some("Messages by state, and each failure with its reason"))
+                .parameter(id_param())
+                .response("200", json("the outbox", "OutboxReport")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/outbox/retry",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("retry_outbox"))
+                .summary(Some("Try the failed messages again"))
+                .parameter(id_param())
+                .response("200", json("how many", "Retried")),
+        );
+    }
+
     fn resource<R: Resource>(&mut self) {
         self.schema::<R::Input>();
         self.schema::<R::Output>();
@@ -438,6 +489,10 @@ pub fn document() -> OpenApi {
     doc.schema::<InsertItem>();
     doc.schema::<Reschedule>();
     doc.schema::<Publish>();
+    doc.schema::<crate::services::invitations::Preview>();
+    doc.schema::<crate::services::invitations::Sent>();
+    doc.schema::<crate::http::invitations::OutboxReport>();
+    doc.schema::<crate::http::invitations::Retried>();
     let body = |name: &str| {
         RequestBodyBuilder::new()
             .required(Some(Required::True))
@@ -526,6 +581,7 @@ pub fn document() -> OpenApi {
     );
     doc.checks();
     doc.documents();
+    doc.invitations();
     let components = doc
         .components
         .security_scheme(

@@ -10,8 +10,14 @@
 //! └── application/ics; name=invite.ics   (attachment: the same calendar)
 //! ```
 //!
+//! A message without calendar (a unit's list of its delegates) is the alternative part
+//! alone, with its text and HTML.
+//!
 //! Names and subjects are cleaned of CR, LF and other control characters before they reach
-//! a header; lettre encodes non-ASCII text per RFC 2047.
+//! a header; lettre encodes non-ASCII text per RFC 2047. `transport` sends the built
+//! messages (SMTP, `.eml` files, or memory).
+pub mod transport;
+
 use lettre::Message;
 use lettre::message::header::{ContentDisposition, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
@@ -20,7 +26,7 @@ use crate::calendar::invite::{Method, Party};
 use crate::domain::validate::FieldError;
 use crate::error::{Error, Result};
 
-/// One invitation e-mail.
+/// One e-mail: an invitation (with its calendar), or a message in words only.
 #[derive(Clone, Debug)]
 pub struct Invitation {
     pub from: Party,
@@ -28,25 +34,40 @@ pub struct Invitation {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The calendar, as `calendar::invite::to_ics` writes it.
-    pub ics: String,
-    pub method: Method,
+    /// The calendar, as `calendar::invite::to_ics` writes it, and its METHOD.
+    pub calendar: Option<Calendar>,
     /// Without angle brackets: `hoinghi.c1.d7.s2.request@host`.
     pub message_id: String,
 }
 
-/// The Message-ID of the message to `delegate` about `conference` at `sequence`: the same
-/// for a resend, so that a message sent twice after a crash is recognisable.
-pub fn message_id(
-    conference: i64,
-    delegate: i64,
-    sequence: u32,
-    method: Method,
-    host: &str,
-) -> String {
+/// The calendar an invitation carries.
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub method: Method,
+    pub ics: String,
+}
+
+/// Who a message of a conference is for, in its Message-ID.
+#[derive(Clone, Copy, Debug)]
+pub enum Addressee {
+    Delegate(i64),
+    Unit(i64),
+    /// The technical contact of a bridge point.
+    BridgePoint(i64),
+}
+
+/// The Message-ID of the message to `to` about `conference` at `sequence` (`what` is the
+/// calendar's method, lower-case, or the kind of message): the same for a resend, so that
+/// a message sent twice after a crash is recognisable, and never enqueued twice.
+pub fn message_id(conference: i64, to: Addressee, sequence: u32, what: &str, host: &str) -> String {
+    let to = match to {
+        Addressee::Delegate(d) => format!("d{d}"),
+        Addressee::Unit(u) => format!("u{u}"),
+        Addressee::BridgePoint(b) => format!("bp{b}"),
+    };
     format!(
-        "hoinghi.c{conference}.d{delegate}.s{sequence}.{}@{host}",
-        method.as_str().to_lowercase()
+        "hoinghi.c{conference}.{to}.s{sequence}.{}@{host}",
+        what.to_lowercase()
     )
 }
 
@@ -75,49 +96,66 @@ fn mailbox(field: &str, p: &Party) -> Result<Mailbox> {
 /// Builds the message. The calendar's METHOD must be the `method=` of its Content-Type
 /// (Outlook rejects a mismatch): a mismatch is an internal error, never sent.
 pub fn build(i: &Invitation) -> Result<Message> {
-    let method_line = format!("\r\nMETHOD:{}\r\n", i.method.as_str());
-    if !i.ics.contains(&method_line) {
+    let words = MultiPart::alternative()
+        .singlepart(SinglePart::plain(i.text.clone()))
+        .singlepart(SinglePart::html(i.html.clone()));
+    let head = Message::builder()
+        .from(mailbox("from", &i.from)?)
+        .to(mailbox("email", &i.to)?)
+        .subject(header_text(&i.subject))
+        .message_id(Some(format!("<{}>", header_text(&i.message_id))));
+    let Some(cal) = &i.calendar else {
+        return head
+            .multipart(words)
+            .map_err(|e| Error::Internal(format!("cannot build the e-mail: {e}")));
+    };
+    let method_line = format!("\r\nMETHOD:{}\r\n", cal.method.as_str());
+    if !cal.ics.contains(&method_line) {
         return Err(Error::Internal(format!(
             "the calendar's METHOD is not {}",
-            i.method.as_str()
+            cal.method.as_str()
         )));
     }
-    let calendar_type = format!("text/calendar; charset=utf-8; method={}", i.method.as_str());
+    let calendar_type = format!(
+        "text/calendar; charset=utf-8; method={}",
+        cal.method.as_str()
+    );
     let calendar = SinglePart::builder()
         .header(
             ContentType::parse(&calendar_type)
                 .map_err(|e| Error::Internal(format!("calendar content type: {e}")))?,
         )
-        .body(i.ics.clone());
+        .body(cal.ics.clone());
     let attachment = SinglePart::builder()
         .header(
             ContentType::parse("application/ics; name=\"invite.ics\"")
                 .map_err(|e| Error::Internal(format!("attachment content type: {e}")))?,
         )
         .header(ContentDisposition::attachment("invite.ics"))
-        .body(i.ics.clone());
-    Message::builder()
-        .from(mailbox("from", &i.from)?)
-        .to(mailbox("email", &i.to)?)
-        .subject(header_text(&i.subject))
-        .message_id(Some(format!("<{}>", header_text(&i.message_id))))
-        .multipart(
-            MultiPart::mixed()
-                .multipart(
-                    MultiPart::alternative()
-                        .singlepart(SinglePart::plain(i.text.clone()))
-                        .singlepart(SinglePart::html(i.html.clone()))
-                        .singlepart(calendar),
-                )
-                .singlepart(attachment),
-        )
-        .map_err(|e| Error::Internal(format!("cannot build the e-mail: {e}")))
+        .body(cal.ics.clone());
+    head.multipart(
+        MultiPart::mixed()
+            .multipart(words.singlepart(calendar))
+            .singlepart(attachment),
+    )
+    .map_err(|e| Error::Internal(format!("cannot build the e-mail: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mail_parser::{MessageParser, MimeHeaders};
+
+    /// The content types of every part, in order: `multipart/mixed`, `text/plain`, ….
+    fn part_types(m: &mail_parser::Message) -> Vec<String> {
+        m.parts
+            .iter()
+            .filter_map(|p| p.content_type())
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
+            .collect()
+    }
+
+    const ICS: &str = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Hội nghị\r\nEND:VCALENDAR\r\n";
 
     fn invitation() -> Invitation {
         Invitation {
@@ -132,9 +170,11 @@ mod tests {
             subject: "Giấy mời: Hội nghị tập huấn về xây dựng “Đơn vị học tập” — 08h00 ngày 18/12/2024\r\nX-Injected: 1".into(),
             text: "Thời gian: 08h00 ngày 18/12/2024 (thứ Tư)\nĐịa điểm: Hội trường tầng 3".into(),
             html: "<p>Thời gian: 08h00 ngày 18/12/2024 (thứ Tư)</p>".into(),
-            ics: "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Hội nghị\r\nEND:VCALENDAR\r\n".into(),
-            method: Method::Request,
-            message_id: message_id(1, 7, 2, Method::Request, "hoinghi.example"),
+            calendar: Some(Calendar {
+                method: Method::Request,
+                ics: ICS.into(),
+            }),
+            message_id: message_id(1, Addressee::Delegate(7), 2, "request", "hoinghi.example"),
         }
     }
 
@@ -168,12 +208,7 @@ mod tests {
             root.content_type().map(|c| (c.ctype(), c.subtype())),
             Some(("multipart", Some("mixed")))
         );
-        let types: Vec<String> = m
-            .parts
-            .iter()
-            .filter_map(|p| p.content_type())
-            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
-            .collect();
+        let types = part_types(&m);
         assert_eq!(
             types,
             [
@@ -194,10 +229,10 @@ mod tests {
             "no disposition on the inline calendar"
         );
         assert!(calendar.content_id().is_none());
-        assert_eq!(calendar.text_contents(), Some(invitation().ics.as_str()));
+        assert_eq!(calendar.text_contents(), Some(ICS));
         let attachment = &m.parts[5];
         assert_eq!(attachment.attachment_name(), Some("invite.ics"));
-        assert_eq!(attachment.contents(), invitation().ics.as_bytes());
+        assert_eq!(attachment.contents(), ICS.as_bytes());
         // Line ends travel as CRLF in a message.
         assert_eq!(
             m.body_text(0).as_deref(),
@@ -206,9 +241,21 @@ mod tests {
     }
 
     #[test]
+    fn a_message_without_calendar_is_text_and_html() {
+        let mut i = invitation();
+        i.calendar = None;
+        let raw = build(&i).expect("builds").formatted();
+        let m = MessageParser::default().parse(&raw).expect("parses");
+        let types = part_types(&m);
+        assert_eq!(types, ["multipart/alternative", "text/plain", "text/html"]);
+    }
+
+    #[test]
     fn a_calendar_whose_method_differs_is_not_sent() {
         let mut i = invitation();
-        i.method = Method::Cancel;
+        if let Some(c) = i.calendar.as_mut() {
+            c.method = Method::Cancel;
+        }
         assert!(matches!(build(&i), Err(Error::Internal(_))));
     }
 

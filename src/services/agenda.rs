@@ -154,7 +154,7 @@ pub async fn reschedule(
 }
 
 /// The conference, if `p` may change it (as for a write of the conference itself).
-async fn editable(
+pub(crate) async fn editable(
     db: &DatabaseConnection,
     p: &Principal,
     conference_id: i64,

@@ -31,6 +31,19 @@ pub struct Principal {
     pub scope: Scope,
 }
 
+impl Principal {
+    /// The operator at the command line, who may act on everything (like an admin).
+    pub fn operator() -> Self {
+        Self {
+            user_id: 0,
+            login: "cli".into(),
+            role: Role::Admin,
+            unit_id: None,
+            scope: Scope::default(),
+        }
+    }
+}
+
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

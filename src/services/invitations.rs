@@ -1,27 +1,45 @@
-//! The invitation of one delegate to one conference, from the store: the days and hours
-//! (from the conference, or its agenda day by day when it spans several days), the place
-//! of that delegate (the hall, their bridge point, or online), the agenda as description,
-//! the organising unit as ORGANIZER and the delegate as ATTENDEE.
+//! Invitations from the store.
 //!
-//! Join links go only to those who need them: a delegate attending online gets the
-//! meeting link and passcode; a delegate at a bridge point gets the bridge point's place,
-//! never the passcode (the bridge point's technical contact connects the room).
-use std::collections::BTreeMap;
+//! - [`Context`] reads once what every message of a conference shares: the days and hours
+//!   (from the conference, or its agenda day by day when it spans several days), the
+//!   agenda as description, the organising unit as ORGANIZER, the halls and bridge points.
+//! - [`for_delegate`] / [`email_for`]: the invitation of one delegate (calendar, e-mail),
+//!   at their place: the hall, their bridge point, or online.
+//! - [`fan_out`]: every message of a conference for the outbox, unit by unit, as the
+//!   attendance rules invite them: one invitation per nominated delegate, one list of its
+//!   delegates to the unit's official mailbox, or, to a unit that has nominated nobody yet,
+//!   the invitation addressed to its mailbox with the quota and the request to nominate
+//!   ("cử đại biểu"); and to each bridge point's technical contact, the meeting link.
+//!
+//! Join links go only to those who need them: a delegate attending online and the
+//! technical contact of a bridge point get the meeting link and passcode; a delegate at a
+//! bridge point gets the bridge point's place, never the passcode.
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::calendar::invite::{Attendee, Day, Invite, Method, Party};
 use crate::documents::agenda::{self, time_zone};
+use crate::documents::templates::Templates;
 use crate::domain::format;
-use crate::domain::kinds::Venue;
+use crate::domain::kinds::{ConferenceStatus, DelegateRole, MessageKind, Reply, Venue};
 use crate::domain::validate::FieldError;
 use crate::error::{Error, Result};
+use crate::mail::{Addressee, Calendar};
 use crate::services::auth::Principal;
+use crate::services::checks::required_units;
 use crate::services::crud;
+use crate::services::outbox::NewMessage;
 use crate::services::resources::conference::Conferences;
 use crate::services::resources::delegate::Delegates;
-use crate::store::{agenda_item, bridge_point, conference, hall, person, unit};
+use crate::store::{
+    agenda_item, attendance_rule, bridge_point, bridge_point_unit, conference, delegate, hall,
+    person, unit,
+};
 
 /// Reminders of an invitation when nothing else is configured: a day and an hour before.
 pub fn default_alarms() -> Vec<Duration> {
@@ -34,6 +52,350 @@ pub fn uid(conference: i64, delegate: i64) -> String {
     format!("hoinghi-conference-{conference}-delegate-{delegate}@hoinghi.invalid")
 }
 
+/// The UID of the invitation addressed to a unit's mailbox (it has nominated nobody yet).
+pub fn unit_uid(conference: i64, unit: i64) -> String {
+    format!("hoinghi-conference-{conference}-unit-{unit}@hoinghi.invalid")
+}
+
+/// The UID of the invitation of a bridge point's technical contact.
+pub fn point_uid(conference: i64, point: i64) -> String {
+    format!("hoinghi-conference-{conference}-point-{point}@hoinghi.invalid")
+}
+
+/// Rows read per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// What every message of one conference shares, read once.
+pub struct Context {
+    pub conference: conference::Model,
+    pub organiser: Party,
+    pub time_zone: Tz,
+    pub days: Vec<Day>,
+    /// `08h00' ngày 18/12/2024 (thứ Tư)`, or `từ … đến …` over several days.
+    pub when: String,
+    /// "Chương trình:" and a line per agenda item; empty without agenda.
+    agenda: Vec<String>,
+    halls: HashMap<i64, hall::Model>,
+    /// The conference's first hall: the place of a delegate at the hall without one.
+    main_hall: Option<hall::Model>,
+    points: HashMap<i64, bridge_point::Model>,
+    /// The organiser's mail domain, for Message-IDs.
+    host: String,
+}
+
+impl Context {
+    /// Reads conference `conference_id` and what its messages need. The organising unit
+    /// must have a mailbox (it signs the invitations as ORGANIZER): 422 otherwise.
+    pub async fn load(db: &impl ConnectionTrait, conference_id: i64) -> Result<Self> {
+        let c = crud::find::<Conferences>(db, conference_id).await?;
+        let organiser = unit::Entity::find_by_id(c.organiser_unit_id)
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound {
+                entity: "unit",
+                label: "đơn vị",
+                id: c.organiser_unit_id,
+            })?;
+        let Some(mailbox) = organiser
+            .mailbox
+            .clone()
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+        else {
+            return Err(Error::Validation(vec![FieldError::new(
+                "mailbox",
+                "missing_mailbox",
+                format!(
+                    "{} chưa có hộp thư công vụ để đứng tên mời (ORGANIZER).",
+                    organiser.name
+                ),
+            )]));
+        };
+        let tz = time_zone(&c);
+        let items = agenda::items(db, c.id).await?;
+        let mut agenda_lines: Vec<String> = agenda::rows_of(&c, &items, tz)
+            .into_iter()
+            .map(|r| {
+                let mut line = format!("{}: {}", r.time, r.content.join(" "));
+                if !r.performer.is_empty() {
+                    line.push_str(&format!(" ({})", r.performer.join(" ")));
+                }
+                if r.day.is_empty() {
+                    line
+                } else {
+                    format!("{}\n{line}", r.day)
+                }
+            })
+            .collect();
+        if !agenda_lines.is_empty() {
+            agenda_lines.insert(0, "Chương trình:".into());
+            agenda_lines.insert(0, String::new());
+        }
+        let conference_halls = agenda::halls(db, &[c.id])
+            .await?
+            .remove(&c.id)
+            .unwrap_or_default();
+        let main_hall = conference_halls.first().cloned();
+        let mut halls: HashMap<i64, hall::Model> =
+            conference_halls.into_iter().map(|h| (h.id, h)).collect();
+        let other_halls: Vec<i64> = delegate::Entity::find()
+            .select_only()
+            .column(delegate::Column::HallId)
+            .distinct()
+            .filter(delegate::Column::ConferenceId.eq(c.id))
+            .filter(delegate::Column::HallId.is_not_null())
+            .into_tuple::<Option<i64>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter(|h| !halls.contains_key(h))
+            .collect();
+        if !other_halls.is_empty() {
+            for h in hall::Entity::find()
+                .filter(hall::Column::Id.is_in(other_halls))
+                .all(db)
+                .await?
+            {
+                halls.insert(h.id, h);
+            }
+        }
+        let points = bridge_point::Entity::find()
+            .filter(bridge_point::Column::ConferenceId.eq(c.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect();
+        let days = days(&c, &items, tz);
+        let when = match (days.first(), days.last()) {
+            (Some(first), Some(last)) if days.len() > 1 => format!(
+                "từ {} đến {}",
+                format::plan_start_at(first.starts_at, tz),
+                format::plan_start_at(last.ends_at, tz)
+            ),
+            _ => format::plan_start_at(c.starts_at.min(days[0].starts_at), tz),
+        };
+        let host = mailbox
+            .rsplit_once('@')
+            .map_or("hoinghi.invalid", |(_, h)| h)
+            .to_owned();
+        Ok(Self {
+            organiser: Party {
+                name: organiser.name.clone(),
+                email: mailbox,
+            },
+            time_zone: tz,
+            days,
+            when,
+            agenda: agenda_lines,
+            halls,
+            main_hall,
+            points,
+            host,
+            conference: c,
+        })
+    }
+
+    /// What an invitation of this conference says now: REQUEST while it stands, CANCEL
+    /// once it is cancelled.
+    pub fn method(&self) -> Method {
+        if self.conference.status == ConferenceStatus::Cancelled {
+            Method::Cancel
+        } else {
+            Method::Request
+        }
+    }
+
+    fn sequence(&self) -> u32 {
+        u32::try_from(self.conference.sequence).unwrap_or(0)
+    }
+
+    /// The invitation with this conference's times and organiser.
+    fn invite(
+        &self,
+        method: Method,
+        uid: String,
+        location: String,
+        mut lines: Vec<String>,
+        attendee: Attendee,
+    ) -> Invite {
+        lines.extend(self.agenda.iter().cloned());
+        Invite {
+            method,
+            uid,
+            sequence: self.sequence(),
+            stamp: Utc::now(),
+            time_zone: self.time_zone,
+            days: self.days.clone(),
+            summary: self.conference.title.clone(),
+            location,
+            description: lines.join("\n"),
+            url: None,
+            organizer: self.organiser.clone(),
+            attendees: vec![attendee],
+            alarms: if method == Method::Cancel {
+                Vec::new()
+            } else {
+                default_alarms()
+            },
+        }
+    }
+
+    /// The invitation of delegate `d` (who is `who`). 422 when they have no e-mail.
+    pub fn delegate_invite(
+        &self,
+        d: &delegate::Model,
+        who: &person::Model,
+        method: Method,
+    ) -> Result<Invite> {
+        let Some(email) = who
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        else {
+            return Err(Error::Validation(vec![FieldError::new(
+                "email",
+                "missing_email",
+                format!("{} chưa có địa chỉ e-mail để nhận giấy mời.", who.full_name),
+            )]));
+        };
+        let (location, lines) = self.place(d);
+        Ok(self.invite(
+            method,
+            uid(self.conference.id, d.id),
+            location,
+            lines,
+            Attendee {
+                party: Party {
+                    name: person_name(who),
+                    email: email.to_owned(),
+                },
+                role: d.role,
+                reply: d.reply,
+            },
+        ))
+    }
+
+    /// The delegate's LOCATION and the first lines of the description: where to go, and
+    /// for an online delegate how to join.
+    pub fn place(&self, d: &delegate::Model) -> (String, Vec<String>) {
+        match d.venue {
+            Venue::Hall => {
+                let h = d
+                    .hall_id
+                    .and_then(|h| self.halls.get(&h))
+                    .or(self.main_hall.as_ref());
+                let text = h.map(agenda::hall_text).unwrap_or_default();
+                (text.clone(), vec![format!("Địa điểm: {text}")])
+            }
+            Venue::BridgePoint => match d.bridge_point_id.and_then(|b| self.points.get(&b)) {
+                Some(b) => {
+                    let text = point_text(b);
+                    (
+                        text.clone(),
+                        vec![format!("Tham dự trực tuyến tại: {text}")],
+                    )
+                }
+                None => (
+                    "Điểm cầu trực tuyến (sẽ thông báo)".into(),
+                    vec!["Điểm cầu của đại biểu sẽ được thông báo sau.".into()],
+                ),
+            },
+            Venue::Online => {
+                let mut lines = vec!["Tham dự trực tuyến.".to_owned()];
+                lines.extend(join_lines(
+                    self.conference.join_url.as_deref(),
+                    self.conference.join_passcode.as_deref(),
+                ));
+                ("Trực tuyến".into(), lines)
+            }
+        }
+    }
+
+    /// The e-mail carrying `invite` to its attendee.
+    pub fn email(
+        &self,
+        templates: &Templates,
+        invite: &Invite,
+        to: Addressee,
+        request: Option<String>,
+    ) -> Result<crate::mail::Invitation> {
+        let attendee = invite
+            .attendees
+            .first()
+            .ok_or(Error::Internal("an invitation without attendee".into()))?;
+        let body = EmailBody {
+            recipient: attendee.party.name.clone(),
+            organiser: self.organiser.name.clone(),
+            title: invite.summary.clone(),
+            when: self.when.clone(),
+            request,
+            details: invite.description.lines().map(str::to_owned).collect(),
+            cancelled: invite.method == Method::Cancel,
+        };
+        let subject = match invite.method {
+            Method::Request => format!("Giấy mời: {} — {}", invite.summary, self.when),
+            Method::Cancel => format!("Hủy: {} — {}", invite.summary, self.when),
+        };
+        Ok(crate::mail::Invitation {
+            from: self.organiser.clone(),
+            to: attendee.party.clone(),
+            subject,
+            text: render(templates, "email/invitation.txt", &body)?,
+            html: render(templates, "email/invitation.html", &body)?,
+            calendar: Some(Calendar {
+                method: invite.method,
+                ics: crate::calendar::invite::to_ics(invite),
+            }),
+            message_id: crate::mail::message_id(
+                self.conference.id,
+                to,
+                invite.sequence,
+                invite.method.as_str(),
+                &self.host,
+            ),
+        })
+    }
+}
+
+fn render(templates: &Templates, name: &str, body: &impl Serialize) -> Result<String> {
+    templates
+        .render(name, body)
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// `Ông Nguyễn Văn An`, or the name alone without honorific.
+fn person_name(who: &person::Model) -> String {
+    match who.honorific.as_deref().map(str::trim) {
+        Some(h) if !h.is_empty() => format!("{h} {}", who.full_name),
+        _ => who.full_name.clone(),
+    }
+}
+
+/// `Điểm cầu UBND huyện Thủy Nguyên, Phòng họp tầng 2, …`.
+fn point_text(b: &bridge_point::Model) -> String {
+    let mut parts = vec![format!("Điểm cầu {}", b.name)];
+    parts.extend(agenda::point_details(
+        &b.name,
+        b.room.as_deref(),
+        b.address.as_deref(),
+    ));
+    parts.join(", ")
+}
+
+fn join_lines(url: Option<&str>, passcode: Option<&str>) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) {
+        lines.push(format!("Đường dẫn: {url}"));
+    }
+    if let Some(code) = passcode.map(str::trim).filter(|p| !p.is_empty()) {
+        lines.push(format!("Mật khẩu phòng họp: {code}"));
+    }
+    lines
+}
+
 /// Builds the invitation of delegate `delegate_id` of conference `conference_id`.
 /// `p` must be allowed to read the delegate (a district office: only in its area).
 pub async fn for_delegate(
@@ -43,6 +405,16 @@ pub async fn for_delegate(
     delegate_id: i64,
     method: Method,
 ) -> Result<Invite> {
+    let (ctx, d, who) = delegate_context(db, p, conference_id, delegate_id).await?;
+    ctx.delegate_invite(&d, &who, method)
+}
+
+async fn delegate_context(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    conference_id: i64,
+    delegate_id: i64,
+) -> Result<(Context, delegate::Model, person::Model)> {
     let c = crud::find::<Conferences>(db, conference_id).await?;
     let d = crud::find::<Delegates>(db, delegate_id).await?;
     crud::authorize_read::<Delegates>(db, p, &d).await?;
@@ -61,90 +433,8 @@ pub async fn for_delegate(
             label: "người",
             id: d.person_id,
         })?;
-    let Some(email) = who.email.clone().filter(|e| !e.trim().is_empty()) else {
-        return Err(Error::Validation(vec![FieldError::new(
-            "email",
-            "missing_email",
-            format!("{} chưa có địa chỉ e-mail để nhận giấy mời.", who.full_name),
-        )]));
-    };
-    let organiser = unit::Entity::find_by_id(c.organiser_unit_id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound {
-            entity: "unit",
-            label: "đơn vị",
-            id: c.organiser_unit_id,
-        })?;
-    let Some(organiser_mailbox) = organiser.mailbox.clone().filter(|m| !m.trim().is_empty()) else {
-        return Err(Error::Validation(vec![FieldError::new(
-            "mailbox",
-            "missing_mailbox",
-            format!(
-                "{} chưa có hộp thư công vụ để đứng tên mời (ORGANIZER).",
-                organiser.name
-            ),
-        )]));
-    };
-    let tz = time_zone(&c);
-    let items = agenda_item::Entity::find()
-        .filter(agenda_item::Column::ConferenceId.eq(c.id))
-        .order_by_asc(agenda_item::Column::StartsAt)
-        .order_by_asc(agenda_item::Column::Id)
-        .all(db)
-        .await?;
-    let (location, mut description) = place(db, &c, &d).await?;
-    let agenda_text = agenda::rows_of(&c, &items, tz)
-        .into_iter()
-        .map(|r| {
-            let mut line = format!("{}: {}", r.time, r.content.join(" "));
-            if !r.performer.is_empty() {
-                line.push_str(&format!(" ({})", r.performer.join(" ")));
-            }
-            if r.day.is_empty() {
-                line
-            } else {
-                format!("{}\n{line}", r.day)
-            }
-        })
-        .collect::<Vec<_>>();
-    if !agenda_text.is_empty() {
-        description.push(String::new());
-        description.push("Chương trình:".into());
-        description.extend(agenda_text);
-    }
-    Ok(Invite {
-        method,
-        uid: uid(c.id, d.id),
-        sequence: u32::try_from(c.sequence).unwrap_or(0),
-        stamp: Utc::now(),
-        time_zone: tz,
-        days: days(&c, &items, tz),
-        summary: c.title.clone(),
-        location,
-        description: description.join("\n"),
-        url: None,
-        organizer: Party {
-            name: organiser.name.clone(),
-            email: organiser_mailbox,
-        },
-        attendees: vec![Attendee {
-            party: Party {
-                name: match who.honorific.as_deref().map(str::trim) {
-                    Some(h) if !h.is_empty() => format!("{h} {}", who.full_name),
-                    _ => who.full_name.clone(),
-                },
-                email,
-            },
-            role: d.role,
-            reply: d.reply,
-        }],
-        alarms: if method == Method::Cancel {
-            Vec::new()
-        } else {
-            default_alarms()
-        },
-    })
+    let ctx = Context::load(db, conference_id).await?;
+    Ok((ctx, d, who))
 }
 
 /// The days of a conference: itself when it starts and ends on one local day; else, day
@@ -196,68 +486,6 @@ pub fn days(c: &conference::Model, items: &[agenda_item::Model], tz: chrono_tz::
         }];
     }
     each
-}
-
-/// The delegate's LOCATION and the first lines of the description: where to go, and for
-/// an online delegate how to join.
-async fn place(
-    db: &impl ConnectionTrait,
-    c: &conference::Model,
-    d: &crate::store::delegate::Model,
-) -> Result<(String, Vec<String>)> {
-    Ok(match d.venue {
-        Venue::Hall => {
-            let h = match d.hall_id {
-                Some(h) => hall::Entity::find_by_id(h).one(db).await?,
-                None => agenda::halls(db, &[c.id])
-                    .await?
-                    .remove(&c.id)
-                    .and_then(|hs| hs.into_iter().next()),
-            };
-            let text = h.as_ref().map(agenda::hall_text).unwrap_or_default();
-            (text.clone(), vec![format!("Địa điểm: {text}")])
-        }
-        Venue::BridgePoint => {
-            let b = match d.bridge_point_id {
-                Some(b) => {
-                    bridge_point::Entity::find_by_id(b)
-                        .filter(bridge_point::Column::ConferenceId.eq(c.id))
-                        .one(db)
-                        .await?
-                }
-                None => None,
-            };
-            match b {
-                Some(b) => {
-                    let mut parts = vec![format!("Điểm cầu {}", b.name)];
-                    parts.extend(agenda::point_details(
-                        &b.name,
-                        b.room.as_deref(),
-                        b.address.as_deref(),
-                    ));
-                    let text = parts.join(", ");
-                    (
-                        text.clone(),
-                        vec![format!("Tham dự trực tuyến tại: {text}")],
-                    )
-                }
-                None => (
-                    "Điểm cầu trực tuyến (sẽ thông báo)".into(),
-                    vec!["Điểm cầu của đại biểu sẽ được thông báo sau.".into()],
-                ),
-            }
-        }
-        Venue::Online => {
-            let mut lines = vec!["Tham dự trực tuyến.".to_owned()];
-            if let Some(url) = c.join_url.as_deref().filter(|u| !u.is_empty()) {
-                lines.push(format!("Đường dẫn: {url}"));
-            }
-            if let Some(code) = c.join_passcode.as_deref().filter(|p| !p.is_empty()) {
-                lines.push(format!("Mật khẩu phòng họp: {code}"));
-            }
-            ("Trực tuyến".into(), lines)
-        }
-    })
 }
 
 #[cfg(test)]
@@ -386,6 +614,8 @@ pub struct EmailBody {
     pub title: String,
     /// `08h00' ngày 18/12/2024 (thứ Tư)`, or the span of a conference over several days.
     pub when: String,
+    /// To a unit that has nominated nobody yet: what it is asked to do.
+    pub request: Option<String>,
     /// Place, join link (online delegates only), agenda: the calendar's description lines.
     pub details: Vec<String>,
     pub cancelled: bool,
@@ -399,7 +629,48 @@ impl EmailBody {
             organiser: "Sở Giáo dục và Đào tạo Hải Phòng".into(),
             title: "Hội nghị tập huấn".into(),
             when: "08h00' ngày 18/12/2024 (thứ Tư)".into(),
+            request: Some("Đề nghị đơn vị cử 01 người tham dự.".into()),
             details: vec!["Địa điểm: Hội trường tầng 3".into()],
+            cancelled: false,
+        }
+    }
+}
+
+/// What `templates/email/unit_summary.{txt,html}.hbs` read: the delegates of one unit.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct UnitSummaryBody {
+    pub unit: String,
+    pub organiser: String,
+    pub title: String,
+    pub when: String,
+    pub delegates: Vec<SummaryLine>,
+    pub cancelled: bool,
+}
+
+/// One delegate in a unit's list.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SummaryLine {
+    /// From 1.
+    pub number: usize,
+    pub name: String,
+    pub email: String,
+    pub place: String,
+}
+
+impl UnitSummaryBody {
+    /// A body with every field filled, for the start-up check of templates.
+    pub fn sample() -> Self {
+        Self {
+            unit: "Trường THPT Thủy Sơn".into(),
+            organiser: "Sở Giáo dục và Đào tạo Hải Phòng".into(),
+            title: "Hội nghị tập huấn".into(),
+            when: "08h00' ngày 18/12/2024 (thứ Tư)".into(),
+            delegates: vec![SummaryLine {
+                number: 1,
+                name: "Ông Nguyễn Văn An".into(),
+                email: "an@thpt.example".into(),
+                place: "Điểm cầu UBND huyện Thủy Nguyên".into(),
+            }],
             cancelled: false,
         }
     }
@@ -410,71 +681,577 @@ impl EmailBody {
 /// delegate, sequence, method) under the organiser's mail domain.
 pub async fn email_for(
     db: &impl ConnectionTrait,
-    templates: &crate::documents::templates::Templates,
+    templates: &Templates,
     p: &Principal,
     conference_id: i64,
     delegate_id: i64,
     method: Method,
 ) -> Result<crate::mail::Invitation> {
-    let invite = for_delegate(db, p, conference_id, delegate_id, method).await?;
-    let first = invite
-        .days
-        .first()
-        .copied()
-        .ok_or(Error::Internal("an invitation without days".into()))?;
-    let last = invite.days.last().copied().unwrap_or(first);
-    let tz = invite.time_zone;
-    let when = if invite.days.len() > 1 {
-        format!(
-            "từ {} đến {}",
-            format::plan_start_at(first.starts_at, tz),
-            format::plan_start_at(last.ends_at, tz)
+    let (ctx, d, who) = delegate_context(db, p, conference_id, delegate_id).await?;
+    let invite = ctx.delegate_invite(&d, &who, method)?;
+    ctx.email(templates, &invite, Addressee::Delegate(d.id), None)
+}
+
+/// What a send to one unit holds.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UnitPlan {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub mailbox: Option<String>,
+    /// Delegates asked of the unit by the rules that invite it; none when no rule says.
+    pub quota: Option<i32>,
+    pub delegates: usize,
+    /// Messages to the unit's delegates and to its mailbox.
+    pub messages: usize,
+    /// Nobody nominated yet: its mailbox gets the invitation and the request to nominate.
+    pub nomination: bool,
+}
+
+/// Something that keeps a message from being sent, to fix before sending.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+    pub unit_id: Option<i64>,
+    pub delegate_id: Option<i64>,
+    pub bridge_point_id: Option<i64>,
+}
+
+/// Every message of a conference, and how it splits by unit.
+pub struct FanOut {
+    pub method: Method,
+    pub messages: Vec<NewMessage>,
+    pub units: Vec<UnitPlan>,
+    /// Messages to the technical contacts of bridge points.
+    pub bridge_contacts: usize,
+    pub problems: Vec<Problem>,
+    /// The first message, as built, for a preview.
+    pub sample: Option<crate::mail::Invitation>,
+}
+
+/// Every message of conference `conference_id` for the outbox, REQUEST while it stands
+/// and CANCEL once cancelled (see the module's documentation for who gets what).
+pub async fn fan_out(
+    db: &impl ConnectionTrait,
+    templates: &Templates,
+    conference_id: i64,
+) -> Result<FanOut> {
+    let ctx = Context::load(db, conference_id).await?;
+    let method = ctx.method();
+    let c = &ctx.conference;
+
+    // Units invited by the rules, with their quota and the place the rule gives them.
+    let rules = attendance_rule::Entity::find()
+        .filter(attendance_rule::Column::ConferenceId.eq(c.id))
+        .order_by_asc(attendance_rule::Column::Position)
+        .order_by_asc(attendance_rule::Column::Id)
+        .all(db)
+        .await?;
+    let mut invited: BTreeMap<i64, (Option<i32>, Venue, Option<i64>)> = BTreeMap::new();
+    for r in &rules {
+        for u in required_units(db, r).await? {
+            let e = invited.entry(u).or_insert((None, r.venue, r.hall_id));
+            if let Some(q) = r.quota {
+                e.0 = Some(e.0.unwrap_or(0) + q);
+            }
+        }
+    }
+    let delegates = delegate::Entity::find()
+        .filter(delegate::Column::ConferenceId.eq(c.id))
+        .order_by_asc(delegate::Column::Id)
+        .all(db)
+        .await?;
+    let person_ids: BTreeSet<i64> = delegates.iter().map(|d| d.person_id).collect();
+    let people = by_id::<person::Entity, _>(db, &person_ids, person::Column::Id, |p| p.id).await?;
+    let mut unit_ids: BTreeSet<i64> = invited.keys().copied().collect();
+    unit_ids.extend(delegates.iter().map(|d| d.unit_id));
+    let units = by_id::<unit::Entity, _>(db, &unit_ids, unit::Column::Id, |u| u.id).await?;
+    // The bridge point of each unit in this conference, for the place of its nomination.
+    let point_of_unit: HashMap<i64, i64> = bridge_point_unit::Entity::find()
+        .filter(
+            bridge_point_unit::Column::BridgePointId
+                .is_in(ctx.points.keys().copied().collect::<Vec<_>>()),
         )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.unit_id, l.bridge_point_id))
+        .collect();
+    // Units that were asked to nominate (their mailbox holds that invitation).
+    let nominated: BTreeSet<i64> = if method == Method::Cancel {
+        crate::store::outbox::Entity::find()
+            .select_only()
+            .column(crate::store::outbox::Column::UnitId)
+            .filter(crate::store::outbox::Column::ConferenceId.eq(c.id))
+            .filter(crate::store::outbox::Column::Kind.eq(MessageKind::Nomination))
+            .into_tuple::<Option<i64>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect()
     } else {
-        format::plan_start_at(first.starts_at, tz)
+        BTreeSet::new()
     };
-    let attendee = invite
-        .attendees
-        .first()
-        .cloned()
-        .ok_or(Error::Internal("an invitation without attendee".into()))?;
-    let body = EmailBody {
-        recipient: attendee.party.name.clone(),
-        organiser: invite.organizer.name.clone(),
-        title: invite.summary.clone(),
-        when: when.clone(),
-        details: invite.description.lines().map(str::to_owned).collect(),
-        cancelled: method == Method::Cancel,
-    };
-    let render = |name: &str| {
-        templates
-            .render(name, &body)
-            .map_err(|e| Error::Internal(e.to_string()))
-    };
-    let host = invite
-        .organizer
-        .email
-        .rsplit_once('@')
-        .map_or("hoinghi.invalid", |(_, h)| h)
-        .to_owned();
-    let subject = match method {
-        Method::Request => format!("Giấy mời: {} — {when}", invite.summary),
-        Method::Cancel => format!("Hủy: {} — {when}", invite.summary),
-    };
-    Ok(crate::mail::Invitation {
-        from: invite.organizer.clone(),
-        to: attendee.party.clone(),
-        subject,
-        text: render("email/invitation.txt")?,
-        html: render("email/invitation.html")?,
-        ics: crate::calendar::invite::to_ics(&invite),
+    let mut by_unit: BTreeMap<i64, Vec<&delegate::Model>> = BTreeMap::new();
+    for d in &delegates {
+        by_unit.entry(d.unit_id).or_default().push(d);
+    }
+
+    let mut out = FanOut {
         method,
-        message_id: crate::mail::message_id(
-            conference_id,
+        messages: Vec::new(),
+        units: Vec::new(),
+        bridge_contacts: 0,
+        problems: Vec::new(),
+        sample: None,
+    };
+    let push = |out: &mut FanOut,
+                mail: crate::mail::Invitation,
+                kind: MessageKind,
+                unit_id: Option<i64>,
+                delegate_id: Option<i64>|
+     -> Result<()> {
+        let raw = match crate::mail::build(&mail) {
+            Ok(m) => m.formatted(),
+            // An address that is no address: a problem to fix, not a failed send.
+            Err(Error::Validation(errors)) => {
+                out.problems.extend(errors.into_iter().map(|e| Problem {
+                    field: e.field,
+                    code: e.code,
+                    message: e.message,
+                    unit_id,
+                    delegate_id,
+                    bridge_point_id: None,
+                }));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        out.messages.push(NewMessage {
+            message_id: mail.message_id.clone(),
+            conference_id: Some(c.id),
+            unit_id,
             delegate_id,
-            invite.sequence,
+            kind,
+            method: mail.calendar.as_ref().map(|cal| cal.method),
+            sequence: ctx.sequence(),
+            sender: mail.from.email.clone(),
+            recipient: mail.to.email.trim().to_owned(),
+            subject: mail.subject.clone(),
+            raw,
+        });
+        if out.sample.is_none() {
+            out.sample = Some(mail);
+        }
+        Ok(())
+    };
+
+    for unit_id in &unit_ids {
+        let Some(u) = units.get(unit_id) else {
+            continue;
+        };
+        let mailbox = u
+            .mailbox
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        let own = by_unit.get(unit_id).map(Vec::as_slice).unwrap_or_default();
+        let before = out.messages.len();
+        let mut lines = Vec::new();
+        for d in own {
+            let Some(who) = people.get(&d.person_id) else {
+                continue;
+            };
+            match ctx.delegate_invite(d, who, method) {
+                Ok(invite) => {
+                    lines.push(SummaryLine {
+                        number: lines.len() + 1,
+                        name: person_name(who),
+                        email: invite.attendees[0].party.email.clone(),
+                        place: invite.location.clone(),
+                    });
+                    let mail = ctx.email(templates, &invite, Addressee::Delegate(d.id), None)?;
+                    push(
+                        &mut out,
+                        mail,
+                        MessageKind::Invitation,
+                        Some(u.id),
+                        Some(d.id),
+                    )?;
+                }
+                Err(Error::Validation(errors)) => {
+                    out.problems.extend(errors.into_iter().map(|e| Problem {
+                        field: e.field,
+                        code: e.code,
+                        message: e.message,
+                        unit_id: Some(u.id),
+                        delegate_id: Some(d.id),
+                        bridge_point_id: None,
+                    }));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (quota, venue, hall_id) =
+            invited
+                .get(unit_id)
+                .copied()
+                .unwrap_or((None, Venue::Hall, None));
+        match mailbox {
+            None => out.problems.push(Problem {
+                field: "mailbox".into(),
+                code: "missing_mailbox".into(),
+                message: format!(
+                    "{} chưa có hộp thư công vụ: đơn vị không nhận được {}.",
+                    u.name,
+                    if own.is_empty() {
+                        "giấy mời cử đại biểu"
+                    } else {
+                        "danh sách đại biểu của mình"
+                    }
+                ),
+                unit_id: Some(u.id),
+                delegate_id: None,
+                bridge_point_id: None,
+            }),
+            Some(mailbox) => {
+                // A unit asked to nominate gets the cancellation of that invitation too,
+                // even once it has named its delegates.
+                if own.is_empty() || (method == Method::Cancel && nominated.contains(unit_id)) {
+                    let (location, place) = match venue {
+                        Venue::Hall => {
+                            let h = hall_id
+                                .and_then(|h| ctx.halls.get(&h))
+                                .or(ctx.main_hall.as_ref());
+                            let text = h.map(agenda::hall_text).unwrap_or_default();
+                            (text.clone(), format!("Địa điểm: {text}"))
+                        }
+                        Venue::BridgePoint => {
+                            match point_of_unit.get(unit_id).and_then(|b| ctx.points.get(b)) {
+                                Some(b) => {
+                                    let text = point_text(b);
+                                    (text.clone(), format!("Tham dự trực tuyến tại: {text}"))
+                                }
+                                None => (
+                                    "Điểm cầu trực tuyến (sẽ thông báo)".into(),
+                                    "Điểm cầu của đơn vị sẽ được thông báo sau.".into(),
+                                ),
+                            }
+                        }
+                        Venue::Online => ("Trực tuyến".into(), "Tham dự trực tuyến.".into()),
+                    };
+                    let how_many = match quota {
+                        Some(q) => format!("{q:02} người"),
+                        None => "đại biểu".into(),
+                    };
+                    let request = format!(
+                        "Đề nghị {} cử {how_many} tham dự và gửi danh sách đại biểu (họ tên, chức vụ, e-mail) về {} qua hộp thư {}.",
+                        u.name, ctx.organiser.name, ctx.organiser.email
+                    );
+                    let invite = ctx.invite(
+                        method,
+                        unit_uid(c.id, u.id),
+                        location,
+                        vec![place],
+                        Attendee {
+                            party: Party {
+                                name: u.name.clone(),
+                                email: mailbox.to_owned(),
+                            },
+                            role: DelegateRole::ReqParticipant,
+                            reply: Reply::NeedsAction,
+                        },
+                    );
+                    let mail = ctx.email(
+                        templates,
+                        &invite,
+                        Addressee::Unit(u.id),
+                        (method == Method::Request).then_some(request),
+                    )?;
+                    push(&mut out, mail, MessageKind::Nomination, Some(u.id), None)?;
+                }
+                if !own.is_empty() {
+                    let body = UnitSummaryBody {
+                        unit: u.name.clone(),
+                        organiser: ctx.organiser.name.clone(),
+                        title: c.title.clone(),
+                        when: ctx.when.clone(),
+                        delegates: lines,
+                        cancelled: method == Method::Cancel,
+                    };
+                    // The list's content is in its Message-ID: a changed list is a new
+                    // message, the same list is never sent twice.
+                    let what = match method {
+                        Method::Request => format!("summary-{}", list_digest(&body.delegates)),
+                        Method::Cancel => "summary-cancel".to_owned(),
+                    };
+                    let mail = crate::mail::Invitation {
+                        from: ctx.organiser.clone(),
+                        to: Party {
+                            name: u.name.clone(),
+                            email: mailbox.to_owned(),
+                        },
+                        subject: match method {
+                            Method::Request => {
+                                format!("Danh sách đại biểu: {} — {}", c.title, ctx.when)
+                            }
+                            Method::Cancel => format!("Hủy: {} — {}", c.title, ctx.when),
+                        },
+                        text: render(templates, "email/unit_summary.txt", &body)?,
+                        html: render(templates, "email/unit_summary.html", &body)?,
+                        calendar: None,
+                        message_id: crate::mail::message_id(
+                            c.id,
+                            Addressee::Unit(u.id),
+                            ctx.sequence(),
+                            &what,
+                            &ctx.host,
+                        ),
+                    };
+                    push(&mut out, mail, MessageKind::UnitSummary, Some(u.id), None)?;
+                }
+            }
+        }
+        out.units.push(UnitPlan {
+            unit_id: u.id,
+            unit_name: u.name.clone(),
+            mailbox: mailbox.map(str::to_owned),
+            quota,
+            delegates: own.len(),
+            messages: out.messages.len() - before,
+            nomination: own.is_empty() && mailbox.is_some(),
+        });
+    }
+
+    // The technical contact of each bridge point: the place and the meeting link.
+    let mut points: Vec<&bridge_point::Model> = ctx.points.values().collect();
+    points.sort_by_key(|b| (b.position, b.id));
+    for b in points {
+        let Some(email) = b
+            .contact_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        else {
+            out.problems.push(Problem {
+                field: "contact_email".into(),
+                code: "missing_contact_email".into(),
+                message: format!(
+                    "Điểm cầu {} chưa có e-mail của cán bộ kỹ thuật: không gửi được đường dẫn phòng họp.",
+                    b.name
+                ),
+                unit_id: Some(b.host_unit_id),
+                delegate_id: None,
+                bridge_point_id: Some(b.id),
+            });
+            continue;
+        };
+        let text = point_text(b);
+        let mut lines = vec![
+            format!("Cán bộ kỹ thuật điểm cầu: {text}"),
+            "Đề nghị kết nối phòng họp trực tuyến trước giờ khai mạc.".into(),
+        ];
+        lines.extend(join_lines(
+            b.join_url.as_deref().or(c.join_url.as_deref()),
+            b.join_passcode.as_deref().or(c.join_passcode.as_deref()),
+        ));
+        let name = b
+            .contact_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("Cán bộ kỹ thuật điểm cầu {}", b.name));
+        let invite = ctx.invite(
             method,
-            &host,
-        ),
+            point_uid(c.id, b.id),
+            text,
+            lines,
+            Attendee {
+                party: Party {
+                    name,
+                    email: email.to_owned(),
+                },
+                role: DelegateRole::ReqParticipant,
+                reply: Reply::NeedsAction,
+            },
+        );
+        let mut mail = ctx.email(templates, &invite, Addressee::Unit(b.host_unit_id), None)?;
+        mail.message_id = crate::mail::message_id(
+            c.id,
+            Addressee::BridgePoint(b.id),
+            ctx.sequence(),
+            method.as_str(),
+            &ctx.host,
+        );
+        push(
+            &mut out,
+            mail,
+            MessageKind::BridgeContact,
+            Some(b.host_unit_id),
+            None,
+        )?;
+        out.bridge_contacts += 1;
+    }
+    Ok(out)
+}
+
+/// Eight hex digits of the SHA-256 of a unit's list: who, at which address, where.
+fn list_digest(lines: &[SummaryLine]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for l in lines {
+        for part in [&l.name, &l.email, &l.place] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+    }
+    hex::encode(&h.finalize()[..4])
+}
+
+/// Rows of `E` by id, read in chunks.
+async fn by_id<E, F>(
+    db: &impl ConnectionTrait,
+    ids: &BTreeSet<i64>,
+    column: E::Column,
+    key: F,
+) -> Result<HashMap<i64, E::Model>>
+where
+    E: EntityTrait,
+    F: Fn(&E::Model) -> i64,
+{
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    let mut map = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        for m in E::find()
+            .filter(column.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            map.insert(key(&m), m);
+        }
+    }
+    Ok(map)
+}
+
+/// A preview of what sending would do.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Preview {
+    pub conference_id: i64,
+    /// `REQUEST`, or `CANCEL` for a cancelled conference.
+    pub method: String,
+    pub recipients: usize,
+    pub units: Vec<UnitPlan>,
+    pub bridge_contacts: usize,
+    pub problems: Vec<Problem>,
+    pub sample: Option<SampleMessage>,
+}
+
+/// One message as its recipient will read it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SampleMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    /// The calendar it carries, if any.
+    pub calendar: Option<String>,
+}
+
+/// What `send` did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Sent {
+    pub conference_id: i64,
+    pub method: String,
+    /// Messages added to the outbox.
+    pub enqueued: u64,
+    /// Messages that were in the outbox already (sent before, or on their way).
+    pub already_queued: u64,
+    pub problems: Vec<Problem>,
+}
+
+/// What sending the invitations of conference `id` would send, without sending; `p` must
+/// be allowed to edit it.
+pub async fn preview(
+    db: &sea_orm::DatabaseConnection,
+    templates: &Templates,
+    p: &Principal,
+    id: i64,
+) -> Result<Preview> {
+    crate::services::agenda::editable(db, p, id).await?;
+    let f = fan_out(db, templates, id).await?;
+    Ok(Preview {
+        conference_id: id,
+        method: f.method.as_str().into(),
+        recipients: f.messages.len(),
+        units: f.units,
+        bridge_contacts: f.bridge_contacts,
+        problems: f.problems,
+        sample: f.sample.map(|m| SampleMessage {
+            to: format!("{} <{}>", m.to.name, m.to.email),
+            subject: m.subject,
+            text: m.text,
+            calendar: m.calendar.map(|c| c.ics),
+        }),
+    })
+}
+
+/// Puts every invitation of conference `id` in the outbox, in one transaction; a message
+/// already there (same Message-ID) is not added again. The conference must be published
+/// (or cancelled: then the messages are cancellations).
+pub async fn send(
+    db: &sea_orm::DatabaseConnection,
+    templates: &Templates,
+    p: &Principal,
+    id: i64,
+) -> Result<Sent> {
+    use sea_orm::TransactionTrait;
+    let c = crate::services::agenda::editable(db, p, id).await?;
+    if c.status == ConferenceStatus::Draft {
+        return Err(Error::Conflict {
+            field: Some("status".into()),
+            message: "Hội nghị chưa công bố: hãy công bố trước khi gửi giấy mời.".into(),
+        });
+    }
+    // Read first, then write in one transaction (on SQLite a transaction that reads and
+    // then writes can fail if a worker commits in between).
+    let f = fan_out(db, templates, id).await?;
+    let total = f.messages.len() as u64;
+    let txn = db.begin().await?;
+    if f.method == Method::Cancel {
+        // Invitations not sent yet must not arrive after their cancellation.
+        use crate::store::outbox as o;
+        let dropped = o::Entity::delete_many()
+            .filter(o::Column::ConferenceId.eq(id))
+            .filter(o::Column::Method.eq(Method::Request.as_str()))
+            .filter(o::Column::State.is_in([
+                crate::domain::kinds::OutboxState::Pending,
+                crate::domain::kinds::OutboxState::Failed,
+            ]))
+            .exec(&txn)
+            .await?;
+        if dropped.rows_affected > 0 {
+            tracing::info!(
+                conference_id = id,
+                dropped = dropped.rows_affected,
+                "outbox: unsent invitations dropped for their cancellation"
+            );
+        }
+    }
+    let enqueued = crate::services::outbox::enqueue(&txn, f.messages).await?;
+    txn.commit().await?;
+    tracing::info!(
+        conference_id = id,
+        method = f.method.as_str(),
+        enqueued,
+        problems = f.problems.len(),
+        user = %p.login,
+        "invitations enqueued"
+    );
+    Ok(Sent {
+        conference_id: id,
+        method: f.method.as_str().into(),
+        enqueued,
+        already_queued: total - enqueued,
+        problems: f.problems,
     })
 }

@@ -7,6 +7,7 @@ pub mod crud;
 pub mod invitations;
 pub mod links;
 pub mod nested;
+pub mod outbox;
 pub mod recent;
 pub mod resources;
 pub mod seed;

@@ -14,6 +14,7 @@ pub mod conference;
 pub mod conference_hall;
 pub mod delegate;
 pub mod hall;
+pub mod outbox;
 pub mod person;
 pub mod plan;
 pub mod plan_task;

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     pub admin_token: String,
+    /// The database URL, for a second pool or process on the same database.
+    pub url: String,
     cleanup: Option<(String, String)>,
 }
 
@@ -82,6 +84,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         bind: "127.0.0.1:0".into(),
         workers: 1,
         max_body_bytes: 64 * 1024,
+        // Tests that send run their own worker, against a real SMTP server.
+        outbox_worker: false,
+        mail_dir: Some(std::env::temp_dir().join("hoinghi-test-mail")),
         ..Settings::default()
     };
     let app = Application::build_with_db(&settings, db.clone()).expect("build app");
@@ -98,6 +103,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         db,
         client: reqwest::Client::new(),
         admin_token,
+        url,
         cleanup,
     }
 }

@@ -8,6 +8,7 @@ mod checks;
 mod cli;
 mod crud;
 mod documents;
+mod mail;
 mod openapi;
 mod roles;
 mod seed;
