@@ -214,19 +214,8 @@ mod store {
     use crate::helpers::*;
     use crate::store_test;
     use hoinghi::services::seed;
-    use hoinghi::store::seed_ref;
     use reqwest::StatusCode;
-    use sea_orm::EntityTrait;
     use serde_json::json;
-
-    async fn id_of(app: &TestApp, key: &str) -> i64 {
-        seed_ref::Entity::find_by_id(key.to_owned())
-            .one(&app.db)
-            .await
-            .expect("seed_ref")
-            .expect("seeded")
-            .row_id
-    }
 
     /// GET with the admin token: status, Content-Type and body.
     async fn ics(app: &TestApp, path: &str) -> (StatusCode, String, String) {

@@ -4,9 +4,7 @@
 use crate::helpers::*;
 use crate::store_test;
 use hoinghi::services::seed;
-use hoinghi::store::seed_ref;
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 async fn seeded(app: &TestApp) {
@@ -15,15 +13,6 @@ async fn seeded(app: &TestApp) {
 }
 
 /// The id of the seed row with `key`.
-async fn id_of(app: &TestApp, key: &str) -> i64 {
-    seed_ref::Entity::find_by_id(key.to_owned())
-        .one(&app.db)
-        .await
-        .expect("seed_ref")
-        .unwrap_or_else(|| panic!("no seed key {key}"))
-        .row_id
-}
-
 fn codes(report: &Value) -> Vec<String> {
     report["diagnostics"]
         .as_array()

@@ -4,9 +4,7 @@
 use crate::helpers::*;
 use crate::store_test;
 use hoinghi::services::seed;
-use hoinghi::store::seed_ref;
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
 use serde_json::json;
 
 /// Loads the seed and returns the id of the row with seed key `key`.
@@ -17,15 +15,6 @@ async fn seeded(app: &TestApp, key: &str) -> i64 {
 }
 
 /// The id of the row with seed key `key`.
-async fn id_of(app: &TestApp, key: &str) -> i64 {
-    seed_ref::Entity::find_by_id(key.to_owned())
-        .one(&app.db)
-        .await
-        .expect("seed_ref")
-        .expect("seeded")
-        .row_id
-}
-
 /// GET with the admin token; status, headers and body bytes.
 async fn fetch_bytes(
     app: &TestApp,

@@ -216,6 +216,17 @@ impl TestApp {
 }
 
 /// The `field` of an error body.
+/// The id of the row seeded under `key` (`conf-dvht`, `ubnd-thuy-nguyen`).
+pub async fn id_of(app: &TestApp, key: &str) -> i64 {
+    use sea_orm::EntityTrait;
+    hoinghi::store::seed_ref::Entity::find_by_id(key.to_owned())
+        .one(&app.db)
+        .await
+        .expect("seed_ref")
+        .unwrap_or_else(|| panic!("no seed key {key}"))
+        .row_id
+}
+
 pub fn error_field(v: &Value) -> &str {
     v["error"]["field"].as_str().unwrap_or("")
 }

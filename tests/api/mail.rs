@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, id_of};
 use crate::store_test;
 
 /// A running `tests/smtp/server.py`, killed on drop.
@@ -216,16 +216,6 @@ fn count_by_id(received: &[Received]) -> BTreeMap<String, usize> {
         *by_id.entry(r.message_id()).or_insert(0) += 1;
     }
     by_id
-}
-
-async fn id_of(app: &TestApp, key: &str) -> i64 {
-    use sea_orm::EntityTrait;
-    hoinghi::store::seed_ref::Entity::find_by_id(key.to_owned())
-        .one(&app.db)
-        .await
-        .expect("seed_ref")
-        .expect("seeded")
-        .row_id
 }
 
 /// The seed, published, with three delegates of UBND huyện Thủy Nguyên to the morning
