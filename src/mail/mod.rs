@@ -16,6 +16,7 @@
 //! Names and subjects are cleaned of CR, LF and other control characters before they reach
 //! a header; lettre encodes non-ASCII text per RFC 2047. `transport` sends the built
 //! messages (SMTP, `.eml` files, or memory).
+pub mod smtp;
 pub mod transport;
 
 use lettre::Message;

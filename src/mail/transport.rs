@@ -1,7 +1,8 @@
 //! Where built messages go:
 //!
-//! - **SMTP** (lettre's pooled async transport): `smtp://host:25` in clear (a relay on the
-//!   same host), `smtp://user:pass@host:587?tls=required` with STARTTLS, or
+//! - **SMTP** (`mail::smtp`: lettre's connections in a pool of our own, on sockets with
+//!   `TCP_NODELAY`): `smtp://host:25` in clear (a relay on the same host),
+//!   `smtp://user:pass@host:587?tls=required` with STARTTLS, or
 //!   `smtps://user:pass@host:465` with TLS from the start (rustls, Mozilla's roots);
 //! - **file**, the zero-set-up default: one `NAME.eml` per message in a directory, named
 //!   after its Message-ID, so that a message written twice is one file;
@@ -13,9 +14,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Why a message was not sent.
@@ -40,7 +40,7 @@ pub struct Kept {
 /// A configured transport; cheap to clone (the SMTP pool is shared).
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<super::smtp::SmtpPool>),
     File(PathBuf),
     Memory(Arc<Mutex<Vec<Kept>>>),
 }
@@ -48,7 +48,7 @@ pub enum Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Smtp(_) => f.write_str("Transport::Smtp"),
+            Self::Smtp(p) => write!(f, "Transport::Smtp({p:?})"),
             Self::File(d) => write!(f, "Transport::File({})", d.display()),
             Self::Memory(_) => f.write_str("Transport::Memory"),
         }
@@ -64,32 +64,19 @@ pub struct TransportError {
 }
 
 impl Transport {
-    /// An SMTP transport for `url` (lettre's connection URL), with at most `connections`
-    /// open at once and `timeout` for each command.
+    /// An SMTP transport for `url` (see `mail::smtp`), with at most `connections` open at
+    /// once and `timeout` for connecting and for each message.
     pub fn smtp(
         url: &SecretString,
         connections: u32,
         timeout: Duration,
     ) -> Result<Self, TransportError> {
-        let builder =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret()).map_err(|e| {
-                TransportError {
-                    setting: "smtp_url",
-                    // lettre's message names the part of the URL it could not read, never the
-                    // password.
-                    reason: e.to_string(),
-                }
+        let pool = super::smtp::SmtpPool::from_url(url.expose_secret(), connections, timeout)
+            .map_err(|reason| TransportError {
+                setting: "smtp_url",
+                reason,
             })?;
-        Ok(Self::Smtp(
-            builder
-                .timeout(Some(timeout))
-                .pool_config(
-                    PoolConfig::new()
-                        .max_size(connections.max(1))
-                        .idle_timeout(Duration::from_secs(30)),
-                )
-                .build(),
-        ))
+        Ok(Self::Smtp(Arc::new(pool)))
     }
 
     /// A transport writing `.eml` files into `dir` (created when missing).
@@ -123,31 +110,7 @@ impl Transport {
         raw: &[u8],
     ) -> Result<String, SendError> {
         match self {
-            Self::Smtp(smtp) => {
-                let envelope = envelope(from, to)?;
-                match smtp.send_raw(&envelope, raw).await {
-                    Ok(reply) => Ok(format!(
-                        "{} {}",
-                        reply.code(),
-                        reply.message().collect::<Vec<_>>().join(" ")
-                    )),
-                    // Refused authentication or TLS (530, 534, 535, 538) is our
-                    // configuration, not the message: every message would fail alike, so
-                    // they wait (and retry) until the settings are mended.
-                    Err(e)
-                        if e.status().is_some_and(|c| {
-                            matches!(c.to_string().as_str(), "530" | "534" | "535" | "538")
-                        }) =>
-                    {
-                        tracing::error!(error = %e, "SMTP: the server refuses our credentials or connection settings (smtp_url)");
-                        Err(SendError::Transient(e.to_string()))
-                    }
-                    Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                    // 4xx, connection, network, TLS and timeout errors: the next attempt
-                    // may succeed.
-                    Err(e) => Err(SendError::Transient(e.to_string())),
-                }
-            }
+            Self::Smtp(pool) => pool.send(&envelope(from, to)?, raw).await,
             Self::File(dir) => {
                 let name: String = message_id
                     .chars()
