@@ -197,13 +197,16 @@ async fn main() {
     // End to end: render and enqueue in one transaction, send, mark sent.
     let t = Instant::now();
     let txn = db.begin().await.expect("txn");
-    let f = invitations::fan_out(&txn, &templates, c.id)
+    let f = invitations::fan_out(&txn, &templates, c.id, "https://hoinghi.example")
         .await
         .expect("fan-out");
     let messages = f.messages.len();
     let bytes: usize = f.messages.iter().map(|m| m.raw.len()).sum();
     let rendered = t.elapsed();
     outbox::enqueue(&txn, f.messages).await.expect("enqueue");
+    hoinghi::services::ledger::write(&txn, c.id, f.ledger)
+        .await
+        .expect("ledger");
     txn.commit().await.expect("commit");
     let enqueued = t.elapsed();
     let (stop, worker) = Worker::new(db.clone(), transport, settings).spawn();

@@ -453,15 +453,17 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
         InvitationsCommand::Preview { conference } => {
             let id =
                 resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
-            let p = invitations::preview(&db, &templates, &operator, id)
+            let p = invitations::preview(&db, &templates, &operator, id, &settings.public_url())
                 .await
                 .map_err(describe)?;
             println!(
-                "{} thư ({}) tới {} đơn vị và {} cán bộ kỹ thuật điểm cầu:",
+                "{} thư ({}, trong đó {} thư hủy) tới {} đơn vị và {} cán bộ kỹ thuật điểm cầu; {} người nhận đã có lịch đúng như hiện nay:",
                 p.recipients,
                 p.method,
+                p.cancellations,
                 p.units.len(),
-                p.bridge_contacts
+                p.bridge_contacts,
+                p.unchanged
             );
             for u in &p.units {
                 let what = if u.nomination {
@@ -491,12 +493,12 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
         } => {
             let id =
                 resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
-            let sent = invitations::send(&db, &templates, &operator, id)
+            let sent = invitations::send(&db, &templates, &operator, id, &settings.public_url())
                 .await
                 .map_err(describe)?;
             println!(
-                "Đã đưa {} thư ({}) vào hàng đợi; {} thư đã có từ trước.",
-                sent.enqueued, sent.method, sent.already_queued
+                "Đã đưa {} thư ({}, trong đó {} thư hủy) vào hàng đợi; {} thư đã có từ trước; {} người nhận đã có lịch đúng như hiện nay.",
+                sent.enqueued, sent.method, sent.cancellations, sent.already_queued, sent.unchanged
             );
             for pr in &sent.problems {
                 println!("  ! {}: {}", pr.field, pr.message);
@@ -626,10 +628,23 @@ async fn outbox(settings: &Settings, c: OutboxCommand) -> CliResult {
             if until_empty {
                 return send_with_progress(&db, transport, settings, None).await;
             }
-            let (stop, handle) =
-                outbox::Worker::new(db.clone(), transport, settings.outbox()).spawn();
+            let worker = outbox::Worker::new(db.clone(), transport, settings.outbox());
+            let templates =
+                Templates::load(settings.templates_dir.as_deref()).map_err(|e| e.to_string())?;
+            // The changes of conferences go out from here too, as from `serve`.
+            let (sync_stop, syncer) = crate::services::syncer::Syncer {
+                db: db.clone(),
+                templates,
+                public_url: settings.public_url(),
+                window: std::time::Duration::from_millis(settings.invitation_update_window_ms),
+                wake: worker.waker(),
+            }
+            .spawn();
+            let (stop, handle) = worker.spawn();
             tracing::info!("outbox: sending until stopped");
             shutdown_signal().await;
+            sync_stop.stop();
+            syncer.await.ok();
             stop.stop();
             handle.await.ok();
             Ok(())

@@ -98,6 +98,14 @@ pub struct Settings {
     /// How often an idle worker looks for messages another process enqueued, in ms.
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
+    /// The address delegates reach hoinghi at (`https://hoinghi.sogd.example`), for the
+    /// reply links in invitations and the calendar feed URLs; `http://{bind}` by default.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Changes to a conference with invitations out are sent as one update this long
+    /// after the first of them, in milliseconds (edits in between are coalesced).
+    #[serde(default = "default_invitation_update_window_ms")]
+    pub invitation_update_window_ms: u64,
 }
 
 /// Where e-mail goes.
@@ -157,6 +165,9 @@ fn default_outbox_lease_ms() -> u64 {
 fn default_outbox_poll_ms() -> u64 {
     1_000
 }
+fn default_invitation_update_window_ms() -> u64 {
+    60_000
+}
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -187,6 +198,8 @@ impl Default for Settings {
             outbox_retry_ms: default_outbox_retry_ms(),
             outbox_lease_ms: default_outbox_lease_ms(),
             outbox_poll_ms: default_outbox_poll_ms(),
+            public_url: None,
+            invitation_update_window_ms: default_invitation_update_window_ms(),
         }
     }
 }
@@ -246,6 +259,8 @@ impl Settings {
             "outbox_retry_ms",
             "outbox_lease_ms",
             "outbox_poll_ms",
+            "public_url",
+            "invitation_update_window_ms",
         ];
         std::env::vars()
             .map(|(k, _)| k)
@@ -259,6 +274,14 @@ impl Settings {
         match &self.database_url {
             Some(u) => u.clone(),
             None => SecretString::from(crate::store::sqlite_url(&self.data_dir.join("hoinghi.db"))),
+        }
+    }
+
+    /// The address of hoinghi for links sent out, without a trailing `/`.
+    pub fn public_url(&self) -> String {
+        match self.public_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.bind),
         }
     }
 

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use crate::config::Settings;
 use crate::documents::templates::Templates;
 use crate::services::outbox::Worker;
+use crate::services::syncer::Syncer;
 use crate::{http, store};
 
 /// A running (or ready to run) hoinghi server.
@@ -18,6 +19,8 @@ pub struct Application {
     db: DatabaseConnection,
     /// The outbox worker, when this instance sends (`outbox_worker`).
     worker: Option<Worker>,
+    /// What sends the changes of conferences, with the worker.
+    syncer: Option<Syncer>,
 }
 
 /// Why the application could not start.
@@ -81,18 +84,31 @@ impl Application {
                 source,
             })?
             .port();
-        let server =
-            http::server(listener, db.clone(), templates, settings, wake).map_err(|source| {
-                StartError::Bind {
-                    bind: settings.bind.clone(),
-                    source,
-                }
+        // Links sent out name the port really bound when none is configured (port 0).
+        let public_url = match settings.public_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => settings.public_url(),
+            _ => listener
+                .local_addr()
+                .map_or_else(|_| settings.public_url(), |a| format!("http://{a}")),
+        };
+        let syncer = worker.as_ref().map(|_| Syncer {
+            db: db.clone(),
+            templates: templates.clone(),
+            public_url: public_url.clone(),
+            window: std::time::Duration::from_millis(settings.invitation_update_window_ms),
+            wake: wake.clone(),
+        });
+        let server = http::server(listener, db.clone(), templates, settings, wake, public_url)
+            .map_err(|source| StartError::Bind {
+                bind: settings.bind.clone(),
+                source,
             })?;
         Ok(Self {
             port,
             server,
             db,
             worker,
+            syncer,
         })
     }
 
@@ -109,8 +125,13 @@ impl Application {
     /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully), sending
     /// the outbox meanwhile; on stopping, the sends in flight finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let syncer = self.syncer.map(Syncer::spawn);
         let worker = self.worker.map(Worker::spawn);
         let served = self.server.await;
+        if let Some((stop, handle)) = syncer {
+            stop.stop();
+            handle.await.ok();
+        }
         if let Some((stop, handle)) = worker {
             stop.stop();
             handle.await.ok();

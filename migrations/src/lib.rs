@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_list_indexes;
 mod m20261123_000003_outbox;
+mod m20261123_000004_invitation_ledger;
 
 /// Applies hoinghi's migrations in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_list_indexes::Migration),
             Box::new(m20261123_000003_outbox::Migration),
+            Box::new(m20261123_000004_invitation_ledger::Migration),
         ]
     }
 }

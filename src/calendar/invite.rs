@@ -99,20 +99,64 @@ fn raw_ics(i: &Invite) -> String {
 }
 
 fn build(i: &Invite, folded: bool) -> String {
-    let Some(first) = i.days.first() else {
+    calendar(Some(i.method.as_str()), None, &[i], folded)
+}
+
+/// A calendar to subscribe to (RFC 5545, `METHOD:PUBLISH`): one event (or daily series)
+/// per invite, named `name` (`X-WR-CALNAME`, which Apple Calendar, Outlook and Google
+/// show). Attendees and reminders are the invites' own: give none for a feed.
+pub fn feed_ics(name: &str, invites: &[Invite]) -> String {
+    let refs: Vec<&Invite> = invites.iter().collect();
+    calendar(Some("PUBLISH"), Some(name), &refs, true)
+}
+
+fn calendar(method: Option<&str>, name: Option<&str>, invites: &[&Invite], folded: bool) -> String {
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"));
+    if let Some(m) = method {
+        cal.append_property(Property::new("METHOD", m));
+    }
+    if let Some(n) = name {
+        cal.append_property(Property::new("X-WR-CALNAME", text(n)));
+    }
+    // One VTIMEZONE per zone, over the span of every event in it.
+    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for i in invites {
+        let (Some(first), Some(last)) = (i.days.first(), i.days.last()) else {
+            continue;
+        };
+        push_events(&mut cal, i);
+        match zones.iter_mut().find(|z| z.0 == i.time_zone) {
+            Some(z) => {
+                z.1 = z.1.min(first.starts_at);
+                z.2 = z.2.max(last.ends_at);
+            }
+            None => zones.push((i.time_zone, first.starts_at, last.ends_at)),
+        }
+    }
+    if zones.is_empty() && method != Some("PUBLISH") {
         return String::new();
+    }
+    let zone: String = zones
+        .iter()
+        .map(|(tz, from, to)| vtimezone(*tz, *from, *to))
+        .collect::<Vec<_>>()
+        .concat();
+    finish(&cal.to_string(), &zone, folded)
+}
+
+/// The VEVENTs of one invite: one, or a daily series and its overrides.
+fn push_events(cal: &mut Calendar, i: &Invite) {
+    let Some(first) = i.days.first() else {
+        return;
     };
     let local = |t: DateTime<Utc>| -> NaiveDateTime { t.with_timezone(&i.time_zone).naive_local() };
     let at = |t: DateTime<Utc>| CalendarDateTime::WithTimezone {
         date_time: local(t),
         tzid: i.time_zone.name().to_owned(),
     };
-    let mut cal = Calendar::empty();
-    cal.append_property(Property::new("PRODID", PRODID))
-        .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("METHOD", i.method.as_str()));
-
     let mut master = event(i, first.starts_at, first.ends_at, &at);
     let last = i.days.last().unwrap_or(first);
     let several = i.days.len() > 1;
@@ -166,8 +210,6 @@ fn build(i: &Invite, folded: bool) -> String {
             cal.push(e.done());
         }
     }
-    let zone = vtimezone(i.time_zone, first.starts_at, last.ends_at);
-    finish(&cal.to_string(), &zone, folded)
 }
 
 /// One pass over the crate's output: unfolds its lines (its folding can leave 76 octets),

@@ -93,9 +93,15 @@ const EMBEDDED: &[Embedded] = &[
         kind: Kind::Text,
         source: include_str!("../../templates/email/unit_summary.txt.hbs"),
     },
+    Embedded {
+        name: "pages/rsvp.html",
+        kind: Kind::Html,
+        source: include_str!("../../templates/pages/rsvp.html.hbs"),
+    },
 ];
 
 /// The compiled templates.
+#[derive(Clone)]
 pub struct Templates {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
@@ -181,6 +187,7 @@ fn sample(name: &str) -> Option<serde_json::Value> {
         "email/unit_summary.html" | "email/unit_summary.txt" => {
             serde_json::to_value(crate::services::invitations::UnitSummaryBody::sample())
         }
+        "pages/rsvp.html" => serde_json::to_value(crate::services::replies::RsvpPage::sample()),
         _ => return None,
     };
     document.ok()

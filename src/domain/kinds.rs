@@ -142,6 +142,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whose conferences a calendar feed lists.
+    FeedScope {
+        Person = "person": "Đại biểu",
+        Unit = "unit": "Đơn vị",
+        Conference = "conference": "Hội nghị",
+    }
+}
+
+vocabulary! {
     /// Where an e-mail of the outbox is on its way.
     OutboxState {
         Pending = "pending": "Chờ gửi",

@@ -63,6 +63,7 @@ pub async fn email(
         conference,
         delegate,
         method,
+        &state.public_url,
     )
     .await?;
     let message = crate::mail::build(&mail)?;
@@ -82,7 +83,7 @@ pub async fn preview(
     p: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
-    let out = invitations::preview(&state.db, &state.templates, &p, *id).await?;
+    let out = invitations::preview(&state.db, &state.templates, &p, *id, &state.public_url).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -93,7 +94,7 @@ pub async fn send(
     p: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
-    let out = invitations::send(&state.db, &state.templates, &p, *id).await?;
+    let out = invitations::send(&state.db, &state.templates, &p, *id, &state.public_url).await?;
     state.outbox_wake.notify_one();
     Ok(HttpResponse::Accepted().json(out))
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod invitations;
 pub mod openapi;
+pub mod replies;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Wakes this process's outbox worker after a commit that enqueued messages (other
     /// instances find them at their next poll).
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Where delegates reach this server (`public_url`), for links sent out.
+    pub public_url: String,
 }
 
 /// Calls `$m!(Type)` for every resource of the API, in order.
@@ -62,6 +65,9 @@ macro_rules! for_each_resource {
 /// Registers every route on an actix `ServiceConfig`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz));
+    cfg.route("/rsvp/{token}", web::get().to(replies::show));
+    cfg.route("/rsvp/{token}", web::post().to(replies::record));
+    cfg.route("/ical/{token}.ics", web::get().to(replies::feed));
     cfg.service(
         web::scope("/api/v1")
             .route("/openapi.json", web::get().to(openapi::serve))
@@ -130,6 +136,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/outbox/retry",
                 web::post().to(invitations::outbox_retry),
             )
+            .route(
+                "/conferences/{id}/replies",
+                web::get().to(replies::of_conference),
+            )
+            .route("/feeds", web::get().to(replies::list_feeds))
+            .route("/feeds", web::post().to(replies::create_feed))
+            .route("/feeds/{id}", web::delete().to(replies::revoke_feed))
             .configure(|cfg| {
                 macro_rules! register {
                     ($r:ty) => {
@@ -160,9 +173,11 @@ pub fn server(
     templates: Templates,
     settings: &Settings,
     outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    public_url: String,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState {
         outbox_wake,
+        public_url,
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),
         counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),

@@ -361,6 +361,112 @@ impl Doc {
                 .parameter(id_param())
                 .response("200", json("how many", "Retried")),
         );
+        self.op(
+            "/api/v1/conferences/{id}/replies",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("conference_replies"))
+                .summary(Some(
+                    "Replies (PARTSTAT) to the standing invitations, per unit; a district office sees its units",
+                ))
+                .parameter(id_param())
+                .response("200", json("the replies", "Replies"))
+                .response("404", error_response("no such conference")),
+        );
+        let token = |what: &str| {
+            ParameterBuilder::new()
+                .name("token")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(what))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        let public = || SecurityRequirement::default();
+        self.op(
+            "/rsvp/{token}",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("rsvp_page"))
+                .summary(Some(
+                    "Public: the reply page of an invitation (HTML); `?reply=accepted|declined|tentative` proposes a choice, records nothing",
+                ))
+                .security(public())
+                .parameter(token("the secret of the invitation's reply links"))
+                .response("200", response("the page", None))
+                .response("404", error_response("no such link")),
+        );
+        self.op(
+            "/rsvp/{token}",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("rsvp_record"))
+                .summary(Some(
+                    "Public: records the reply (form field `reply`: accepted, declined or tentative)",
+                ))
+                .security(public())
+                .parameter(token("the secret of the invitation's reply links"))
+                .response("200", response("the page, with the reply recorded", None))
+                .response("404", error_response("no such link"))
+                .response("409", error_response("the invitation was cancelled"))
+                .response("422", error_response("no such reply")),
+        );
+        self.op(
+            "/ical/{token}.ics",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("calendar_feed"))
+                .summary(Some(
+                    "Public: a calendar feed (text/calendar, METHOD:PUBLISH) to subscribe to",
+                ))
+                .security(public())
+                .parameter(token("the feed's secret, from its creation"))
+                .response("200", response("the calendar", None))
+                .response("404", error_response("no such feed, or revoked")),
+        );
+        self.op(
+            "/api/v1/feeds",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("list_feeds"))
+                .summary(Some("Calendar feeds (all for staff, their own for district offices), without their URL"))
+                .response("200", response("the feeds", None)),
+        );
+        self.op(
+            "/api/v1/feeds",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("create_feed"))
+                .summary(Some(
+                    "A calendar feed of a person (their conferences), a unit or a conference; its URL is shown once",
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content("application/json", json_content(reference("NewFeed")))
+                        .build(),
+                ))
+                .response("201", json("the feed, with its URL", "Feed"))
+                .response("404", error_response("no such person, unit or conference"))
+                .response("422", error_response("an unknown scope")),
+        );
+        self.op(
+            "/api/v1/feeds/{id}",
+            HttpMethod::Delete,
+            OperationBuilder::new()
+                .tag("invitations")
+                .operation_id(Some("revoke_feed"))
+                .summary(Some("Revokes a feed: its URL answers 404 from then on"))
+                .parameter(id_param())
+                .response("204", response("revoked", None))
+                .response("404", error_response("no such feed")),
+        );
     }
 
     fn resource<R: Resource>(&mut self) {
@@ -493,6 +599,9 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::services::invitations::Sent>();
     doc.schema::<crate::http::invitations::OutboxReport>();
     doc.schema::<crate::http::invitations::Retried>();
+    doc.schema::<crate::services::replies::Replies>();
+    doc.schema::<crate::services::feeds::NewFeed>();
+    doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {
         RequestBodyBuilder::new()
             .required(Some(Required::True))

@@ -200,8 +200,11 @@ async fn shift(db: &impl ConnectionTrait, i: agenda_item::Model, delta: TimeDelt
     Ok(())
 }
 
-/// Delegates must hear of a changed agenda: the next invitation carries a higher sequence.
+/// Delegates must hear of a changed agenda: the next invitation carries a higher sequence,
+/// and a conference with invitations out is marked for an update.
 async fn bump_sequence(db: &impl ConnectionTrait, conf: conference::Model) -> Result<()> {
+    use crate::services::ledger::{Touched, mark};
+    mark(db, Touched::Conferences(vec![conf.id])).await?;
     let sequence = conf.sequence + 1;
     let mut am: conference::ActiveModel = conf.into();
     am.sequence = Set(sequence);

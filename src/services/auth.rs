@@ -61,7 +61,14 @@ pub fn generate_password() -> String {
         .collect()
 }
 
-fn token_hash(raw: &str) -> String {
+/// `bytes` random bytes as hex: the secret of a link (RSVP, calendar feed).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub(crate) fn token_hash(raw: &str) -> String {
     hex::encode(Sha256::digest(raw.as_bytes()))
 }
 

@@ -17,6 +17,7 @@ use crate::domain::kinds::Role;
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::{Error, Result};
 use crate::services::auth::Principal;
+use crate::services::ledger::{self, Touched};
 use crate::services::recent::Counts;
 use crate::store;
 
@@ -141,6 +142,13 @@ pub trait Resource: Sized + 'static {
     /// For [`DistrictAccess::Scoped`]: the column a district office's reads are limited by.
     fn scope_column() -> Option<ColumnOf<Self>> {
         None
+    }
+
+    /// The conferences whose invitations a write of `m` may change: they are marked for
+    /// a sync (`services::ledger`) in the write's transaction. Any conference not over
+    /// yet, unless the resource says.
+    async fn touched(_db: &impl ConnectionTrait, _m: &ModelOf<Self>) -> Result<Touched> {
+        Ok(Touched::Any)
     }
 
     /// The value of [`Resource::scope_column`] in a row.
@@ -510,6 +518,7 @@ where
     let txn = db.begin().await?;
     let m = R::active(&input, store::now()).insert(&txn).await?;
     let m = R::after_write(&txn, m, &input, None).await?;
+    ledger::mark(&txn, R::touched(&txn, &m).await?).await?;
     txn.commit().await?;
     tracing::info!(resource = R::NAME, id = R::id(&m), user = %p.login, "created");
     output::<R>(db, m).await
@@ -551,6 +560,10 @@ where
     let txn = db.begin().await?;
     let m = am.update(&txn).await?;
     let m = R::after_write(&txn, m, &input, Some(&existing)).await?;
+    let touched = R::touched(&txn, &m)
+        .await?
+        .and(R::touched(&txn, &existing).await?);
+    ledger::mark(&txn, touched).await?;
     txn.commit().await?;
     tracing::info!(resource = R::NAME, id, user = %p.login, "updated");
     output::<R>(db, m).await
@@ -560,12 +573,21 @@ where
 pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64) -> Result<()> {
     let existing = find::<R>(db, id).await?;
     authorize_write::<R>(db, p, &R::owners_of_model(db, p.role, &existing).await?).await?;
-    let res = R::Entity::delete_many()
-        .filter(R::id_column().eq(id))
-        .exec(db)
-        .await;
-    match res.map_err(Error::from) {
-        Ok(_) => {
+    // What it touches is read before; in the transaction the delete comes first, so that
+    // it writes before it reads (SQLite).
+    let touched = R::touched(db, &existing).await?;
+    let deleted = async {
+        let txn = db.begin().await?;
+        R::Entity::delete_many()
+            .filter(R::id_column().eq(id))
+            .exec(&txn)
+            .await?;
+        ledger::mark(&txn, touched).await?;
+        txn.commit().await?;
+        Ok::<_, Error>(())
+    };
+    match deleted.await {
+        Ok(()) => {
             tracing::info!(resource = R::NAME, id, user = %p.login, "deleted");
             Ok(())
         }

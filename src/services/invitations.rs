@@ -33,6 +33,7 @@ use crate::mail::{Addressee, Calendar};
 use crate::services::auth::Principal;
 use crate::services::checks::required_units;
 use crate::services::crud;
+use crate::services::ledger::{self, Ledger};
 use crate::services::outbox::NewMessage;
 use crate::services::resources::conference::Conferences;
 use crate::services::resources::delegate::Delegates;
@@ -81,6 +82,8 @@ pub struct Context {
     points: HashMap<i64, bridge_point::Model>,
     /// The organiser's mail domain, for Message-IDs.
     host: String,
+    /// Where hoinghi is reached from outside (`public_url`), for reply links.
+    pub public_url: String,
 }
 
 impl Context {
@@ -193,6 +196,7 @@ impl Context {
             main_hall,
             points,
             host,
+            public_url: String::new(),
             conference: c,
         })
     }
@@ -207,7 +211,8 @@ impl Context {
         }
     }
 
-    fn sequence(&self) -> u32 {
+    /// The conference's iTIP sequence: no invitation goes out with a lower one.
+    pub fn sequence(&self) -> u32 {
         u32::try_from(self.conference.sequence).unwrap_or(0)
     }
 
@@ -239,6 +244,38 @@ impl Context {
             } else {
                 default_alarms()
             },
+        }
+    }
+
+    /// The conference as an event of a calendar feed: at delegate `d`'s place when given,
+    /// else at the main hall; no attendee and no reminder (a feed shows, it does not
+    /// invite). DTSTAMP is the conference's last change, so an unchanged feed reads alike.
+    pub fn feed_event(&self, uid: String, d: Option<&delegate::Model>) -> Invite {
+        let (location, mut lines) = match d {
+            Some(d) => self.place(d),
+            None => {
+                let text = self
+                    .main_hall
+                    .as_ref()
+                    .map_or_else(|| "Trực tuyến".to_owned(), agenda::hall_text);
+                (text.clone(), vec![format!("Địa điểm: {text}")])
+            }
+        };
+        lines.extend(self.agenda.iter().cloned());
+        Invite {
+            method: self.method(),
+            uid,
+            sequence: self.sequence(),
+            stamp: self.conference.updated_at.and_utc(),
+            time_zone: self.time_zone,
+            days: self.days.clone(),
+            summary: self.conference.title.clone(),
+            location,
+            description: lines.join("\n"),
+            url: None,
+            organizer: self.organiser.clone(),
+            attendees: Vec::new(),
+            alarms: Vec::new(),
         }
     }
 
@@ -314,13 +351,16 @@ impl Context {
         }
     }
 
-    /// The e-mail carrying `invite` to its attendee.
+    /// The e-mail carrying `invite` to its attendee; with `rsvp`, the secret of its reply
+    /// links; `updated`: it replaces an invitation sent before.
     pub fn email(
         &self,
         templates: &Templates,
         invite: &Invite,
         to: Addressee,
         request: Option<String>,
+        rsvp: Option<&str>,
+        updated: bool,
     ) -> Result<crate::mail::Invitation> {
         let attendee = invite
             .attendees
@@ -334,8 +374,15 @@ impl Context {
             request,
             details: invite.description.lines().map(str::to_owned).collect(),
             cancelled: invite.method == Method::Cancel,
+            updated: updated && invite.method == Method::Request,
+            reply: rsvp
+                .filter(|_| invite.method == Method::Request && !self.public_url.is_empty())
+                .map(|token| ReplyLinks::new(&self.public_url, token)),
         };
         let subject = match invite.method {
+            Method::Request if updated => {
+                format!("Thay đổi giấy mời: {} — {}", invite.summary, self.when)
+            }
             Method::Request => format!("Giấy mời: {} — {}", invite.summary, self.when),
             Method::Cancel => format!("Hủy: {} — {}", invite.summary, self.when),
         };
@@ -406,7 +453,11 @@ pub async fn for_delegate(
     method: Method,
 ) -> Result<Invite> {
     let (ctx, d, who) = delegate_context(db, p, conference_id, delegate_id).await?;
-    ctx.delegate_invite(&d, &who, method)
+    let mut invite = ctx.delegate_invite(&d, &who, method)?;
+    if let Some(h) = held(db, &invite.uid).await? {
+        invite.sequence = invite.sequence.max(u32::try_from(h.sequence).unwrap_or(0));
+    }
+    Ok(invite)
 }
 
 async fn delegate_context(
@@ -619,6 +670,31 @@ pub struct EmailBody {
     /// Place, join link (online delegates only), agenda: the calendar's description lines.
     pub details: Vec<String>,
     pub cancelled: bool,
+    /// It replaces an invitation sent before (the time or the place changed).
+    pub updated: bool,
+    /// The links that record the reply without logging in.
+    pub reply: Option<ReplyLinks>,
+}
+
+/// The reply links of one invitation (`/rsvp/{token}`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ReplyLinks {
+    pub accept: String,
+    pub decline: String,
+    /// The page with every choice.
+    pub page: String,
+}
+
+impl ReplyLinks {
+    /// The links under `public_url` (no trailing `/`) for the secret `token`.
+    pub fn new(public_url: &str, token: &str) -> Self {
+        let page = format!("{public_url}/rsvp/{token}");
+        Self {
+            accept: format!("{page}?reply=accepted"),
+            decline: format!("{page}?reply=declined"),
+            page,
+        }
+    }
 }
 
 impl EmailBody {
@@ -632,6 +708,11 @@ impl EmailBody {
             request: Some("Đề nghị đơn vị cử 01 người tham dự.".into()),
             details: vec!["Địa điểm: Hội trường tầng 3".into()],
             cancelled: false,
+            updated: true,
+            reply: Some(ReplyLinks::new(
+                "https://hoinghi.example",
+                "0123456789abcdef",
+            )),
         }
     }
 }
@@ -686,10 +767,34 @@ pub async fn email_for(
     conference_id: i64,
     delegate_id: i64,
     method: Method,
+    public_url: &str,
 ) -> Result<crate::mail::Invitation> {
-    let (ctx, d, who) = delegate_context(db, p, conference_id, delegate_id).await?;
-    let invite = ctx.delegate_invite(&d, &who, method)?;
-    ctx.email(templates, &invite, Addressee::Delegate(d.id), None)
+    let (mut ctx, d, who) = delegate_context(db, p, conference_id, delegate_id).await?;
+    ctx.public_url = public_url.trim_end_matches('/').to_owned();
+    let mut invite = ctx.delegate_invite(&d, &who, method)?;
+    let held = held(db, &invite.uid).await?;
+    if let Some(h) = &held {
+        invite.sequence = invite.sequence.max(u32::try_from(h.sequence).unwrap_or(0));
+    }
+    ctx.email(
+        templates,
+        &invite,
+        Addressee::Delegate(d.id),
+        None,
+        held.as_ref().map(|h| h.rsvp_token.as_str()),
+        held.is_some(),
+    )
+}
+
+/// What the ledger holds of `uid`: the last message sent under it.
+async fn held(
+    db: &impl ConnectionTrait,
+    uid: &str,
+) -> Result<Option<crate::store::invitation::Model>> {
+    Ok(crate::store::invitation::Entity::find()
+        .filter(crate::store::invitation::Column::Uid.eq(uid))
+        .one(db)
+        .await?)
 }
 
 /// What a send to one unit holds.
@@ -720,26 +825,205 @@ pub struct Problem {
 
 /// Every message of a conference, and how it splits by unit.
 pub struct FanOut {
+    pub conference_id: i64,
+    /// What the conference says now: REQUEST while it stands, CANCEL once cancelled.
     pub method: Method,
     pub messages: Vec<NewMessage>,
     pub units: Vec<UnitPlan>,
     /// Messages to the technical contacts of bridge points.
     pub bridge_contacts: usize,
+    /// Recipients whose calendar holds the invitation as it is now: nothing to send.
+    pub unchanged: usize,
+    /// Cancellations among the messages: to recipients no longer invited, or to every
+    /// recipient of a cancelled conference.
+    pub cancellations: usize,
     pub problems: Vec<Problem>,
     /// The first message, as built, for a preview.
     pub sample: Option<crate::mail::Invitation>,
+    /// What the recipients' calendars hold once the messages are sent.
+    pub ledger: Vec<ledger::Write>,
 }
 
-/// Every message of conference `conference_id` for the outbox, REQUEST while it stands
-/// and CANCEL once cancelled (see the module's documentation for who gets what).
+/// Who a message is for, besides its address.
+#[derive(Clone, Debug)]
+struct Meta {
+    kind: MessageKind,
+    unit_id: Option<i64>,
+    delegate_id: Option<i64>,
+    bridge_point_id: Option<i64>,
+    sequence: u32,
+    uid: Option<String>,
+    /// What the message asks of its recipient (a unit: to nominate).
+    request: Option<String>,
+}
+
+impl FanOut {
+    /// Adds `mail`; an address that is no address is a problem to fix, not a failed
+    /// send. Whether it was added.
+    fn push(&mut self, mail: crate::mail::Invitation, meta: Meta) -> Result<bool> {
+        let raw = match crate::mail::build(&mail) {
+            Ok(m) => m.formatted(),
+            Err(Error::Validation(errors)) => {
+                self.problems.extend(errors.into_iter().map(|e| Problem {
+                    field: e.field,
+                    code: e.code,
+                    message: e.message,
+                    unit_id: meta.unit_id,
+                    delegate_id: meta.delegate_id,
+                    bridge_point_id: meta.bridge_point_id,
+                }));
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
+        let method = mail.calendar.as_ref().map(|cal| cal.method);
+        if method == Some(Method::Cancel) {
+            self.cancellations += 1;
+        }
+        self.messages.push(NewMessage {
+            message_id: mail.message_id.clone(),
+            conference_id: Some(self.conference_id),
+            unit_id: meta.unit_id,
+            delegate_id: meta.delegate_id,
+            kind: meta.kind,
+            method,
+            sequence: meta.sequence,
+            uid: meta.uid,
+            sender: mail.from.email.clone(),
+            recipient: mail.to.email.trim().to_owned(),
+            subject: mail.subject.clone(),
+            raw,
+        });
+        if self.sample.is_none() {
+            self.sample = Some(mail);
+        }
+        Ok(true)
+    }
+
+    /// Offers `invite` (a REQUEST) to its attendee: sent when their calendar does not hold
+    /// it as it is, with the next sequence of its UID; recorded in the ledger.
+    fn offer(
+        &mut self,
+        ctx: &Context,
+        templates: &Templates,
+        ledger: &mut Ledger,
+        mut invite: Invite,
+        to: Addressee,
+        meta: Meta,
+    ) -> Result<()> {
+        let fingerprint = ledger::fingerprint(&invite);
+        let updated = ledger.rsvp_token(&invite.uid).is_some();
+        let ledger::Decision::Send {
+            sequence,
+            rsvp_token,
+            cancel_old,
+            fresh,
+        } = ledger.decide(&invite, &fingerprint, ctx.sequence())
+        else {
+            self.unchanged += 1;
+            return Ok(());
+        };
+        if let Some(old) = cancel_old {
+            // The UID went to another address: that calendar loses it.
+            self.cancel(ctx, templates, &old, sequence)?;
+        }
+        invite.sequence = sequence;
+        let mail = ctx.email(
+            templates,
+            &invite,
+            to,
+            meta.request.clone(),
+            Some(&rsvp_token),
+            updated,
+        )?;
+        let attendee = invite.attendees[0].party.clone();
+        let meta = Meta {
+            sequence,
+            uid: Some(invite.uid.clone()),
+            ..meta
+        };
+        if self.push(mail, meta.clone())? {
+            self.ledger.push(ledger::Write {
+                uid: invite.uid,
+                kind: meta.kind,
+                unit_id: meta.unit_id,
+                delegate_id: meta.delegate_id,
+                bridge_point_id: meta.bridge_point_id,
+                name: attendee.name,
+                email: attendee.email,
+                location: invite.location,
+                sequence,
+                method: Method::Request,
+                fingerprint,
+                reset_reply: fresh,
+                rsvp_token,
+            });
+        }
+        Ok(())
+    }
+
+    /// The CANCEL of what the ledger row `r` holds, with `sequence`; whether it was added.
+    fn cancel(
+        &mut self,
+        ctx: &Context,
+        templates: &Templates,
+        r: &crate::store::invitation::Model,
+        sequence: u32,
+    ) -> Result<Option<Invite>> {
+        let mut invite = ctx.invite(
+            Method::Cancel,
+            r.uid.clone(),
+            r.location.clone(),
+            Vec::new(),
+            Attendee {
+                party: Party {
+                    name: r.recipient_name.clone(),
+                    email: r.recipient_email.clone(),
+                },
+                role: DelegateRole::ReqParticipant,
+                reply: r.reply,
+            },
+        );
+        invite.sequence = sequence;
+        let to = match r.kind {
+            MessageKind::BridgeContact => Addressee::BridgePoint(r.bridge_point_id.unwrap_or(0)),
+            MessageKind::Invitation => Addressee::Delegate(r.delegate_id.unwrap_or(0)),
+            _ => Addressee::Unit(r.unit_id.unwrap_or(0)),
+        };
+        let mail = ctx.email(templates, &invite, to, None, None, true)?;
+        let added = self.push(
+            mail,
+            Meta {
+                kind: r.kind,
+                unit_id: r.unit_id,
+                delegate_id: r.delegate_id,
+                bridge_point_id: r.bridge_point_id,
+                sequence,
+                uid: Some(r.uid.clone()),
+                request: None,
+            },
+        )?;
+        Ok(added.then_some(invite))
+    }
+}
+
+/// Every message conference `conference_id` needs now, against what its recipients'
+/// calendars hold (the ledger): invitations not sent yet, updates of those that changed
+/// (same UID, higher SEQUENCE), cancellations to those no longer invited — or, once the
+/// conference is cancelled, a cancellation to everyone holding an invitation. Who gets
+/// what: see the module's documentation. Reply links point under `public_url`.
 pub async fn fan_out(
     db: &impl ConnectionTrait,
     templates: &Templates,
     conference_id: i64,
+    public_url: &str,
 ) -> Result<FanOut> {
-    let ctx = Context::load(db, conference_id).await?;
+    let mut ctx = Context::load(db, conference_id).await?;
+    ctx.public_url = public_url.trim_end_matches('/').to_owned();
+    let ctx = ctx;
     let method = ctx.method();
     let c = &ctx.conference;
+    let mut ledger = Ledger::load(db, c.id).await?;
 
     // Units invited by the rules, with their quota and the place the rule gives them.
     let rules = attendance_rule::Entity::find()
@@ -778,75 +1062,36 @@ pub async fn fan_out(
         .into_iter()
         .map(|l| (l.unit_id, l.bridge_point_id))
         .collect();
-    // Units that were asked to nominate (their mailbox holds that invitation).
-    let nominated: BTreeSet<i64> = if method == Method::Cancel {
-        crate::store::outbox::Entity::find()
-            .select_only()
-            .column(crate::store::outbox::Column::UnitId)
-            .filter(crate::store::outbox::Column::ConferenceId.eq(c.id))
-            .filter(crate::store::outbox::Column::Kind.eq(MessageKind::Nomination))
-            .into_tuple::<Option<i64>>()
-            .all(db)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect()
-    } else {
-        BTreeSet::new()
-    };
+    // The lists of delegates units were sent already.
+    let lists_sent: Vec<(Option<i64>, String)> = crate::store::outbox::Entity::find()
+        .select_only()
+        .column(crate::store::outbox::Column::UnitId)
+        .column(crate::store::outbox::Column::MessageId)
+        .filter(crate::store::outbox::Column::ConferenceId.eq(c.id))
+        .filter(crate::store::outbox::Column::Kind.eq(MessageKind::UnitSummary))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let listed_units: BTreeSet<i64> = lists_sent.iter().filter_map(|(u, _)| *u).collect();
+    let lists_sent: BTreeSet<String> = lists_sent.into_iter().map(|(_, m)| m).collect();
     let mut by_unit: BTreeMap<i64, Vec<&delegate::Model>> = BTreeMap::new();
     for d in &delegates {
         by_unit.entry(d.unit_id).or_default().push(d);
     }
 
     let mut out = FanOut {
+        conference_id: c.id,
         method,
         messages: Vec::new(),
         units: Vec::new(),
         bridge_contacts: 0,
+        unchanged: 0,
+        cancellations: 0,
         problems: Vec::new(),
         sample: None,
+        ledger: Vec::new(),
     };
-    let push = |out: &mut FanOut,
-                mail: crate::mail::Invitation,
-                kind: MessageKind,
-                unit_id: Option<i64>,
-                delegate_id: Option<i64>|
-     -> Result<()> {
-        let raw = match crate::mail::build(&mail) {
-            Ok(m) => m.formatted(),
-            // An address that is no address: a problem to fix, not a failed send.
-            Err(Error::Validation(errors)) => {
-                out.problems.extend(errors.into_iter().map(|e| Problem {
-                    field: e.field,
-                    code: e.code,
-                    message: e.message,
-                    unit_id,
-                    delegate_id,
-                    bridge_point_id: None,
-                }));
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        out.messages.push(NewMessage {
-            message_id: mail.message_id.clone(),
-            conference_id: Some(c.id),
-            unit_id,
-            delegate_id,
-            kind,
-            method: mail.calendar.as_ref().map(|cal| cal.method),
-            sequence: ctx.sequence(),
-            sender: mail.from.email.clone(),
-            recipient: mail.to.email.trim().to_owned(),
-            subject: mail.subject.clone(),
-            raw,
-        });
-        if out.sample.is_none() {
-            out.sample = Some(mail);
-        }
-        Ok(())
-    };
+    let standing = method == Method::Request;
 
     for unit_id in &unit_ids {
         let Some(u) = units.get(unit_id) else {
@@ -858,13 +1103,12 @@ pub async fn fan_out(
             .map(str::trim)
             .filter(|m| !m.is_empty());
         let own = by_unit.get(unit_id).map(Vec::as_slice).unwrap_or_default();
-        let before = out.messages.len();
         let mut lines = Vec::new();
         for d in own {
             let Some(who) = people.get(&d.person_id) else {
                 continue;
             };
-            match ctx.delegate_invite(d, who, method) {
+            match ctx.delegate_invite(d, who, Method::Request) {
                 Ok(invite) => {
                     lines.push(SummaryLine {
                         number: lines.len() + 1,
@@ -872,16 +1116,28 @@ pub async fn fan_out(
                         email: invite.attendees[0].party.email.clone(),
                         place: invite.location.clone(),
                     });
-                    let mail = ctx.email(templates, &invite, Addressee::Delegate(d.id), None)?;
-                    push(
-                        &mut out,
-                        mail,
-                        MessageKind::Invitation,
-                        Some(u.id),
-                        Some(d.id),
-                    )?;
+                    if standing {
+                        out.offer(
+                            &ctx,
+                            templates,
+                            &mut ledger,
+                            invite,
+                            Addressee::Delegate(d.id),
+                            Meta {
+                                kind: MessageKind::Invitation,
+                                unit_id: Some(u.id),
+                                delegate_id: Some(d.id),
+                                bridge_point_id: None,
+                                sequence: 0,
+                                uid: None,
+                                request: None,
+                            },
+                        )?;
+                    }
                 }
                 Err(Error::Validation(errors)) => {
+                    // Still a delegate: what their calendar holds is not cancelled.
+                    ledger.keep(&uid(c.id, d.id));
                     out.problems.extend(errors.into_iter().map(|e| Problem {
                         field: e.field,
                         code: e.code,
@@ -917,9 +1173,13 @@ pub async fn fan_out(
                 bridge_point_id: None,
             }),
             Some(mailbox) => {
-                // A unit asked to nominate gets the cancellation of that invitation too,
-                // even once it has named its delegates.
-                if own.is_empty() || (method == Method::Cancel && nominated.contains(unit_id)) {
+                // A unit asked to nominate keeps that invitation (and hears of its
+                // changes) once it has named its delegates.
+                let nomination = unit_uid(c.id, u.id);
+                if standing
+                    && invited.contains_key(unit_id)
+                    && (own.is_empty() || ledger.live(&nomination))
+                {
                     let (location, place) = match venue {
                         Venue::Hall => {
                             let h = hall_id
@@ -951,8 +1211,8 @@ pub async fn fan_out(
                         u.name, ctx.organiser.name, ctx.organiser.email
                     );
                     let invite = ctx.invite(
-                        method,
-                        unit_uid(c.id, u.id),
+                        Method::Request,
+                        nomination,
                         location,
                         vec![place],
                         Attendee {
@@ -964,53 +1224,78 @@ pub async fn fan_out(
                             reply: Reply::NeedsAction,
                         },
                     );
-                    let mail = ctx.email(
+                    out.offer(
+                        &ctx,
                         templates,
-                        &invite,
+                        &mut ledger,
+                        invite,
                         Addressee::Unit(u.id),
-                        (method == Method::Request).then_some(request),
+                        Meta {
+                            kind: MessageKind::Nomination,
+                            unit_id: Some(u.id),
+                            delegate_id: None,
+                            bridge_point_id: None,
+                            sequence: 0,
+                            uid: None,
+                            request: Some(request),
+                        },
                     )?;
-                    push(&mut out, mail, MessageKind::Nomination, Some(u.id), None)?;
                 }
-                if !own.is_empty() {
+                if !own.is_empty() && (standing || listed_units.contains(unit_id)) {
                     let body = UnitSummaryBody {
                         unit: u.name.clone(),
                         organiser: ctx.organiser.name.clone(),
                         title: c.title.clone(),
                         when: ctx.when.clone(),
                         delegates: lines,
-                        cancelled: method == Method::Cancel,
+                        cancelled: !standing,
                     };
                     // The list's content is in its Message-ID: a changed list is a new
                     // message, the same list is never sent twice.
-                    let what = match method {
-                        Method::Request => format!("summary-{}", list_digest(&body.delegates)),
-                        Method::Cancel => "summary-cancel".to_owned(),
+                    let what = if standing {
+                        format!("summary-{}", list_digest(&body))
+                    } else {
+                        "summary-cancel".to_owned()
                     };
-                    let mail = crate::mail::Invitation {
-                        from: ctx.organiser.clone(),
-                        to: Party {
-                            name: u.name.clone(),
-                            email: mailbox.to_owned(),
-                        },
-                        subject: match method {
-                            Method::Request => {
+                    let message_id = crate::mail::message_id(
+                        c.id,
+                        Addressee::Unit(u.id),
+                        ctx.sequence(),
+                        &what,
+                        &ctx.host,
+                    );
+                    if lists_sent.contains(&message_id) {
+                        out.unchanged += 1;
+                    } else {
+                        let mail = crate::mail::Invitation {
+                            from: ctx.organiser.clone(),
+                            to: Party {
+                                name: u.name.clone(),
+                                email: mailbox.to_owned(),
+                            },
+                            subject: if standing {
                                 format!("Danh sách đại biểu: {} — {}", c.title, ctx.when)
-                            }
-                            Method::Cancel => format!("Hủy: {} — {}", c.title, ctx.when),
-                        },
-                        text: render(templates, "email/unit_summary.txt", &body)?,
-                        html: render(templates, "email/unit_summary.html", &body)?,
-                        calendar: None,
-                        message_id: crate::mail::message_id(
-                            c.id,
-                            Addressee::Unit(u.id),
-                            ctx.sequence(),
-                            &what,
-                            &ctx.host,
-                        ),
-                    };
-                    push(&mut out, mail, MessageKind::UnitSummary, Some(u.id), None)?;
+                            } else {
+                                format!("Hủy: {} — {}", c.title, ctx.when)
+                            },
+                            text: render(templates, "email/unit_summary.txt", &body)?,
+                            html: render(templates, "email/unit_summary.html", &body)?,
+                            calendar: None,
+                            message_id,
+                        };
+                        out.push(
+                            mail,
+                            Meta {
+                                kind: MessageKind::UnitSummary,
+                                unit_id: Some(u.id),
+                                delegate_id: None,
+                                bridge_point_id: None,
+                                sequence: ctx.sequence(),
+                                uid: None,
+                                request: None,
+                            },
+                        )?;
+                    }
                 }
             }
         }
@@ -1020,7 +1305,7 @@ pub async fn fan_out(
             mailbox: mailbox.map(str::to_owned),
             quota,
             delegates: own.len(),
-            messages: out.messages.len() - before,
+            messages: 0,
             nomination: own.is_empty() && mailbox.is_some(),
         });
     }
@@ -1048,6 +1333,9 @@ pub async fn fan_out(
             });
             continue;
         };
+        if !standing {
+            continue;
+        }
         let text = point_text(b);
         let mut lines = vec![
             format!("Cán bộ kỹ thuật điểm cầu: {text}"),
@@ -1063,7 +1351,7 @@ pub async fn fan_out(
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| format!("Cán bộ kỹ thuật điểm cầu {}", b.name));
         let invite = ctx.invite(
-            method,
+            Method::Request,
             point_uid(c.id, b.id),
             text,
             lines,
@@ -1076,31 +1364,71 @@ pub async fn fan_out(
                 reply: Reply::NeedsAction,
             },
         );
-        let mut mail = ctx.email(templates, &invite, Addressee::Unit(b.host_unit_id), None)?;
-        mail.message_id = crate::mail::message_id(
-            c.id,
+        let before = out.messages.len();
+        out.offer(
+            &ctx,
+            templates,
+            &mut ledger,
+            invite,
             Addressee::BridgePoint(b.id),
-            ctx.sequence(),
-            method.as_str(),
-            &ctx.host,
-        );
-        push(
-            &mut out,
-            mail,
-            MessageKind::BridgeContact,
-            Some(b.host_unit_id),
-            None,
+            Meta {
+                kind: MessageKind::BridgeContact,
+                unit_id: Some(b.host_unit_id),
+                delegate_id: None,
+                bridge_point_id: Some(b.id),
+                sequence: 0,
+                uid: None,
+                request: None,
+            },
         )?;
-        out.bridge_contacts += 1;
+        out.bridge_contacts += out.messages.len() - before;
+    }
+
+    // Whoever holds an invitation that nothing above offered again: no longer invited
+    // (or the conference is cancelled).
+    for (r, sequence) in ledger.orphans(ctx.sequence()) {
+        if let Some(invite) = out.cancel(&ctx, templates, &r, sequence)? {
+            out.ledger.push(ledger::Write {
+                uid: r.uid.clone(),
+                kind: r.kind,
+                unit_id: r.unit_id,
+                delegate_id: r.delegate_id,
+                bridge_point_id: r.bridge_point_id,
+                name: r.recipient_name.clone(),
+                email: r.recipient_email.clone(),
+                location: r.location.clone(),
+                sequence,
+                method: Method::Cancel,
+                fingerprint: ledger::fingerprint(&invite),
+                rsvp_token: r.rsvp_token.clone(),
+                reset_reply: false,
+            });
+        }
+    }
+    let mut per_unit: HashMap<i64, usize> = HashMap::new();
+    for m in &out.messages {
+        if m.kind != MessageKind::BridgeContact {
+            if let Some(u) = m.unit_id {
+                *per_unit.entry(u).or_default() += 1;
+            }
+        }
+    }
+    for u in &mut out.units {
+        u.messages = per_unit.get(&u.unit_id).copied().unwrap_or(0);
     }
     Ok(out)
 }
 
-/// Eight hex digits of the SHA-256 of a unit's list: who, at which address, where.
-fn list_digest(lines: &[SummaryLine]) -> String {
+/// Eight hex digits of the SHA-256 of a unit's list: the conference's title and time,
+/// and who, at which address, where.
+fn list_digest(body: &UnitSummaryBody) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for l in lines {
+    for part in [&body.title, &body.when] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for l in &body.delegates {
         for part in [&l.name, &l.email, &l.place] {
             h.update(part.as_bytes());
             h.update([0]);
@@ -1140,9 +1468,14 @@ pub struct Preview {
     pub conference_id: i64,
     /// `REQUEST`, or `CANCEL` for a cancelled conference.
     pub method: String,
+    /// Messages a send would add now.
     pub recipients: usize,
     pub units: Vec<UnitPlan>,
     pub bridge_contacts: usize,
+    /// Recipients whose calendar holds the invitation as it is now.
+    pub unchanged: usize,
+    /// Cancellations among the messages.
+    pub cancellations: usize,
     pub problems: Vec<Problem>,
     pub sample: Option<SampleMessage>,
 }
@@ -1157,7 +1490,7 @@ pub struct SampleMessage {
     pub calendar: Option<String>,
 }
 
-/// What `send` did.
+/// What `send` (or a sync after a change) did.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Sent {
     pub conference_id: i64,
@@ -1166,25 +1499,34 @@ pub struct Sent {
     pub enqueued: u64,
     /// Messages that were in the outbox already (sent before, or on their way).
     pub already_queued: u64,
+    /// Recipients whose calendar holds the invitation as it is now: nothing sent.
+    pub unchanged: usize,
+    /// Cancellations among the messages added.
+    pub cancellations: usize,
+    /// Older messages not sent yet that the new ones replace (dropped from the outbox).
+    pub superseded: u64,
     pub problems: Vec<Problem>,
 }
 
-/// What sending the invitations of conference `id` would send, without sending; `p` must
-/// be allowed to edit it.
+/// What sending the invitations of conference `id` would send now, without sending; `p`
+/// must be allowed to edit it.
 pub async fn preview(
     db: &sea_orm::DatabaseConnection,
     templates: &Templates,
     p: &Principal,
     id: i64,
+    public_url: &str,
 ) -> Result<Preview> {
     crate::services::agenda::editable(db, p, id).await?;
-    let f = fan_out(db, templates, id).await?;
+    let f = fan_out(db, templates, id, public_url).await?;
     Ok(Preview {
         conference_id: id,
         method: f.method.as_str().into(),
         recipients: f.messages.len(),
         units: f.units,
         bridge_contacts: f.bridge_contacts,
+        unchanged: f.unchanged,
+        cancellations: f.cancellations,
         problems: f.problems,
         sample: f.sample.map(|m| SampleMessage {
             to: format!("{} <{}>", m.to.name, m.to.email),
@@ -1195,16 +1537,17 @@ pub async fn preview(
     })
 }
 
-/// Puts every invitation of conference `id` in the outbox, in one transaction; a message
-/// already there (same Message-ID) is not added again. The conference must be published
-/// (or cancelled: then the messages are cancellations).
+/// Sends the invitations of conference `id` as they should be now: `p` must be allowed
+/// to edit it, and it must be published (or cancelled: then the messages are
+/// cancellations). The first send invites everyone; later ones send only what changed
+/// ([`sync`]).
 pub async fn send(
     db: &sea_orm::DatabaseConnection,
     templates: &Templates,
     p: &Principal,
     id: i64,
+    public_url: &str,
 ) -> Result<Sent> {
-    use sea_orm::TransactionTrait;
     let c = crate::services::agenda::editable(db, p, id).await?;
     if c.status == ConferenceStatus::Draft {
         return Err(Error::Conflict {
@@ -1212,46 +1555,117 @@ pub async fn send(
             message: "Hội nghị chưa công bố: hãy công bố trước khi gửi giấy mời.".into(),
         });
     }
-    // Read first, then write in one transaction (on SQLite a transaction that reads and
-    // then writes can fail if a worker commits in between).
-    let f = fan_out(db, templates, id).await?;
-    let total = f.messages.len() as u64;
-    let txn = db.begin().await?;
-    if f.method == Method::Cancel {
-        // Invitations not sent yet must not arrive after their cancellation.
-        use crate::store::outbox as o;
-        let dropped = o::Entity::delete_many()
-            .filter(o::Column::ConferenceId.eq(id))
-            .filter(o::Column::Method.eq(Method::Request.as_str()))
-            .filter(o::Column::State.is_in([
-                crate::domain::kinds::OutboxState::Pending,
-                crate::domain::kinds::OutboxState::Failed,
-            ]))
-            .exec(&txn)
-            .await?;
-        if dropped.rows_affected > 0 {
-            tracing::info!(
-                conference_id = id,
-                dropped = dropped.rows_affected,
-                "outbox: unsent invitations dropped for their cancellation"
-            );
-        }
-    }
-    let enqueued = crate::services::outbox::enqueue(&txn, f.messages).await?;
-    txn.commit().await?;
+    let sent = sync(db, templates, id, public_url).await?;
     tracing::info!(
         conference_id = id,
-        method = f.method.as_str(),
-        enqueued,
-        problems = f.problems.len(),
+        method = %sent.method,
+        enqueued = sent.enqueued,
+        unchanged = sent.unchanged,
+        problems = sent.problems.len(),
         user = %p.login,
         "invitations enqueued"
     );
+    Ok(sent)
+}
+
+/// Brings the calendars of conference `id`'s recipients up to date, in one transaction:
+/// builds what each should hold ([`fan_out`]), enqueues what differs from the ledger,
+/// drops older unsent messages of the same UIDs (an outdated invitation must not arrive
+/// after its update or cancellation), records the ledger, and clears the conference's
+/// sync mark. Concurrent syncs of one conference wait for each other.
+pub async fn sync(
+    db: &sea_orm::DatabaseConnection,
+    templates: &Templates,
+    id: i64,
+    public_url: &str,
+) -> Result<Sent> {
+    use crate::store::invitation_sync;
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    // The first statement writes: on SQLite the transaction holds the write lock from
+    // here on (one that reads and then writes fails if another writer commits in
+    // between); on PostgreSQL the conference's row lock serialises syncs of it.
+    invitation_sync::Entity::delete_by_id(id).exec(&txn).await?;
+    if crate::store::is_postgres(&txn) {
+        conference::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let f = fan_out(&txn, templates, id, public_url).await?;
+    let total = f.messages.len() as u64;
+    let uids: Vec<String> = f.messages.iter().filter_map(|m| m.uid.clone()).collect();
+    let superseded = crate::services::outbox::supersede(&txn, &uids).await?;
+    let enqueued = crate::services::outbox::enqueue(&txn, f.messages).await?;
+    ledger::write(&txn, id, f.ledger).await?;
+    txn.commit().await?;
+    if superseded > 0 {
+        tracing::info!(
+            conference_id = id,
+            superseded,
+            "outbox: unsent messages replaced by newer ones"
+        );
+    }
     Ok(Sent {
         conference_id: id,
         method: f.method.as_str().into(),
         enqueued,
         already_queued: total - enqueued,
+        unchanged: f.unchanged,
+        cancellations: f.cancellations,
+        superseded,
         problems: f.problems,
     })
+}
+
+/// Syncs every conference marked by a change at least `window` ago (so edits within the
+/// window go out as one update). A conference back in draft is left alone; one that
+/// cannot be synced (its organiser lost its mailbox) is tried again a window later.
+pub async fn sync_due(
+    db: &sea_orm::DatabaseConnection,
+    templates: &Templates,
+    public_url: &str,
+    window: std::time::Duration,
+) -> Result<Vec<Sent>> {
+    use crate::store::invitation_sync;
+    let now = Utc::now().timestamp_millis();
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    let mut done = Vec::new();
+    for id in ledger::marked(db, now.saturating_sub(window_ms)).await? {
+        let status = conference::Entity::find_by_id(id)
+            .select_only()
+            .column(conference::Column::Status)
+            .into_tuple::<ConferenceStatus>()
+            .one(db)
+            .await?;
+        if status.is_none_or(|s| s == ConferenceStatus::Draft) {
+            invitation_sync::Entity::delete_by_id(id).exec(db).await?;
+            continue;
+        }
+        match sync(db, templates, id, public_url).await {
+            Ok(sent) => {
+                tracing::info!(
+                    conference_id = id,
+                    method = %sent.method,
+                    enqueued = sent.enqueued,
+                    cancellations = sent.cancellations,
+                    unchanged = sent.unchanged,
+                    "invitations: changes sent"
+                );
+                done.push(sent);
+            }
+            Err(e) => {
+                tracing::warn!(conference_id = id, error = %e, "invitations: sync failed, retried after the window");
+                invitation_sync::Entity::update_many()
+                    .col_expr(
+                        invitation_sync::Column::MarkedMs,
+                        sea_orm::sea_query::Expr::value(now),
+                    )
+                    .filter(invitation_sync::Column::ConferenceId.eq(id))
+                    .exec(db)
+                    .await?;
+            }
+        }
+    }
+    Ok(done)
 }

@@ -68,6 +68,8 @@ pub struct NewMessage {
     pub kind: MessageKind,
     pub method: Option<Method>,
     pub sequence: u32,
+    /// The UID of the calendar it carries.
+    pub uid: Option<String>,
     pub sender: String,
     pub recipient: String,
     pub subject: String,
@@ -103,6 +105,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
                     kind: Set(m.kind),
                     method: Set(m.method.map(|x| x.as_str().to_owned())),
                     sequence: Set(i32::try_from(m.sequence).unwrap_or(i32::MAX)),
+                    uid: Set(m.uid),
                     sender: Set(m.sender),
                     recipient: Set(m.recipient),
                     subject: Set(m.subject),
@@ -127,6 +130,21 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
         }
     }
     Ok(added)
+}
+
+/// Drops the messages not sent yet (pending, or failed) that carry one of `uids`: newer
+/// ones replace them. Returns how many. Call it inside the transaction of the enqueue.
+pub async fn supersede(db: &impl ConnectionTrait, uids: &[String]) -> Result<u64> {
+    let mut dropped = 0;
+    for chunk in uids.chunks(INSERT_CHUNK) {
+        dropped += outbox::Entity::delete_many()
+            .filter(outbox::Column::Uid.is_in(chunk.iter().cloned()))
+            .filter(outbox::Column::State.is_in([OutboxState::Pending, OutboxState::Failed]))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(dropped)
 }
 
 /// Messages of the outbox by state.
@@ -477,7 +495,7 @@ pub struct Worker {
 /// took but did not try, records everything, and returns. Dropping it stops the worker
 /// too.
 #[derive(Clone)]
-pub struct StopHandle(Arc<watch::Sender<bool>>);
+pub struct StopHandle(pub(crate) Arc<watch::Sender<bool>>);
 
 impl StopHandle {
     pub fn stop(&self) {

@@ -20,6 +20,8 @@ pub struct Model {
     /// `REQUEST` or `CANCEL` for a message carrying a calendar.
     pub method: Option<String>,
     pub sequence: i32,
+    /// The UID of the calendar it carries.
+    pub uid: Option<String>,
     /// The envelope: MAIL FROM and RCPT TO.
     pub sender: String,
     pub recipient: String,

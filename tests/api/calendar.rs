@@ -65,7 +65,7 @@ fn three_days() -> Vec<Day> {
     ]
 }
 
-fn write(name: &str, ics: &str) -> PathBuf {
+pub(crate) fn write(name: &str, ics: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hoinghi-ics-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join(name);
@@ -73,14 +73,14 @@ fn write(name: &str, ics: &str) -> PathBuf {
     path
 }
 
-fn has_python_module(module: &str) -> bool {
+pub(crate) fn has_python_module(module: &str) -> bool {
     Command::new("python3")
         .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-fn run_json(cmd: &mut Command) -> Value {
+pub(crate) fn run_json(cmd: &mut Command) -> Value {
     let out = cmd.output().expect("checker runs");
     assert!(
         out.status.success(),
@@ -91,7 +91,7 @@ fn run_json(cmd: &mut Command) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-fn script(name: &str) -> PathBuf {
+pub(crate) fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/ical")
         .join(name)

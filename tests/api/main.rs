@@ -12,4 +12,5 @@ mod mail;
 mod openapi;
 mod roles;
 mod seed;
+mod updates;
 mod validation;

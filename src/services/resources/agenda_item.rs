@@ -54,6 +54,15 @@ impl Resource for AgendaItems {
 
     id_key!(agenda_item);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        m: &crate::store::agenda_item::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Conferences(vec![
+            m.conference_id,
+        ]))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut AgendaItemInput,

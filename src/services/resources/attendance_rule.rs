@@ -67,6 +67,15 @@ impl Resource for AttendanceRules {
 
     id_key!(attendance_rule);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        m: &crate::store::attendance_rule::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Conferences(vec![
+            m.conference_id,
+        ]))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut AttendanceRuleInput,

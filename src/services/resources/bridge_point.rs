@@ -90,6 +90,15 @@ impl Resource for BridgePoints {
 
     id_key!(bridge_point);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        m: &crate::store::bridge_point::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Conferences(vec![
+            m.conference_id,
+        ]))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut BridgePointInput,

@@ -95,6 +95,13 @@ impl Resource for Conferences {
 
     id_key!(conference);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        m: &crate::store::conference::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Conferences(vec![m.id]))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut ConferenceInput,

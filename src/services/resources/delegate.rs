@@ -83,6 +83,15 @@ impl Resource for Delegates {
 
     id_key!(delegate);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        m: &crate::store::delegate::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Conferences(vec![
+            m.conference_id,
+        ]))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut DelegateInput,

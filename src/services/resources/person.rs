@@ -56,6 +56,22 @@ impl Resource for People {
 
     id_key!(person);
 
+    async fn touched(
+        db: &impl ConnectionTrait,
+        m: &crate::store::person::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        use crate::store::delegate;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        let ids: Vec<i64> = delegate::Entity::find()
+            .select_only()
+            .column(delegate::Column::ConferenceId)
+            .filter(delegate::Column::PersonId.eq(m.id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(crate::services::ledger::Touched::Conferences(ids))
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut PersonInput,

@@ -111,6 +111,13 @@ impl Resource for Plans {
 
     id_key!(plan);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        _m: &crate::store::plan::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Nothing)
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut PlanInput,

@@ -65,6 +65,13 @@ impl Resource for PlanTasks {
 
     id_key!(plan_task);
 
+    async fn touched(
+        _db: &impl ConnectionTrait,
+        _m: &crate::store::plan_task::Model,
+    ) -> Result<crate::services::ledger::Touched> {
+        Ok(crate::services::ledger::Touched::Nothing)
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut PlanTaskInput,

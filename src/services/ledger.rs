@@ -1,0 +1,339 @@
+//! What each recipient's calendar holds (`invitation` rows), so that a change reaches
+//! exactly the recipients it affects.
+//!
+//! - A write that may change invitations [`mark`]s the conferences it touches, in its own
+//!   transaction: a durable note that their invitations may be out of date. Only
+//!   conferences that have sent invitations are marked.
+//! - `services::invitations::sync` later builds what every recipient should hold now and
+//!   compares it with the ledger ([`Ledger::decide`]): an unchanged invitation is not
+//!   sent again; a changed one goes out as REQUEST with the same UID and a higher
+//!   SEQUENCE; a recipient no longer invited (a delegate removed, a unit no longer asked,
+//!   a bridge point gone) gets a CANCEL, built from what the ledger remembers.
+//! - Edits within `invitation_update_window_ms` of the first unsynced one are sent as
+//!   one update (`sync_due`).
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sha2::{Digest, Sha256};
+
+use crate::calendar::invite::{Invite, Method};
+use crate::domain::kinds::{MessageKind, Reply};
+use crate::error::Result;
+use crate::store::{conference, invitation, invitation_sync};
+
+/// The conferences whose invitations a write may change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Touched {
+    /// None (plans, their tasks).
+    Nothing,
+    /// These conferences.
+    Conferences(Vec<i64>),
+    /// Any conference with invitations out (a unit, a person, a hall, a speaker may
+    /// appear in any of them).
+    Any,
+}
+
+impl Touched {
+    /// What either write touches.
+    pub fn and(self, other: Touched) -> Touched {
+        match (self, other) {
+            (Touched::Any, _) | (_, Touched::Any) => Touched::Any,
+            (Touched::Nothing, t) | (t, Touched::Nothing) => t,
+            (Touched::Conferences(mut a), Touched::Conferences(b)) => {
+                a.extend(b);
+                a.sort_unstable();
+                a.dedup();
+                Touched::Conferences(a)
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Notes, in the caller's transaction, that the invitations of the conferences `touched`
+/// may be out of date: those with invitations out (for [`Touched::Any`], only those not
+/// over yet). A conference marked already keeps the time of its first unsynced change,
+/// so that a stream of edits is still sent within the window.
+pub async fn mark(db: &impl ConnectionTrait, touched: Touched) -> Result<()> {
+    let mut q = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::ConferenceId)
+        .distinct()
+        .filter(invitation::Column::Method.eq(Method::Request.as_str()));
+    let any = match touched {
+        Touched::Nothing => return Ok(()),
+        Touched::Conferences(ids) if ids.is_empty() => return Ok(()),
+        Touched::Conferences(ids) => {
+            q = q.filter(invitation::Column::ConferenceId.is_in(ids));
+            false
+        }
+        Touched::Any => true,
+    };
+    let mut live: Vec<i64> = q.into_tuple().all(db).await?;
+    if any && !live.is_empty() {
+        live = conference::Entity::find()
+            .select_only()
+            .column(conference::Column::Id)
+            .filter(conference::Column::Id.is_in(live))
+            .filter(conference::Column::EndsAt.gt(Utc::now()))
+            .into_tuple()
+            .all(db)
+            .await?;
+    }
+    if live.is_empty() {
+        return Ok(());
+    }
+    let at = now_ms();
+    invitation_sync::Entity::insert_many(live.into_iter().map(|id| invitation_sync::ActiveModel {
+        conference_id: sea_orm::ActiveValue::Set(id),
+        marked_ms: sea_orm::ActiveValue::Set(at),
+    }))
+    .on_conflict_do_nothing_on([invitation_sync::Column::ConferenceId])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The conferences marked at or before `before_ms`, oldest first.
+pub async fn marked(db: &impl ConnectionTrait, before_ms: i64) -> Result<Vec<i64>> {
+    use sea_orm::QueryOrder;
+    Ok(invitation_sync::Entity::find()
+        .select_only()
+        .column(invitation_sync::Column::ConferenceId)
+        .filter(invitation_sync::Column::MarkedMs.lte(before_ms))
+        .order_by_asc(invitation_sync::Column::MarkedMs)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// SHA-256 (hex) of what an invitation says, but for DTSTAMP, SEQUENCE and the
+/// attendee's reply: two invitations with the same fingerprint show the same event.
+pub fn fingerprint(i: &Invite) -> String {
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0]);
+    };
+    put(i.method.as_str());
+    put(&i.uid);
+    put(i.time_zone.name());
+    for d in &i.days {
+        put(&d.starts_at.timestamp().to_string());
+        put(&d.ends_at.timestamp().to_string());
+    }
+    put(&i.summary);
+    put(&i.location);
+    put(&i.description);
+    put(i.url.as_deref().unwrap_or(""));
+    put(&i.organizer.name);
+    put(&i.organizer.email);
+    for a in &i.attendees {
+        put(&a.party.name);
+        put(&a.party.email);
+        put(a.role.as_str());
+    }
+    for a in &i.alarms {
+        put(&a.num_seconds().to_string());
+    }
+    hex::encode(h.finalize())
+}
+
+/// What to do for one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Their calendar holds this already.
+    Unchanged,
+    /// Send it with this SEQUENCE and these reply links; `cancel_old`: the UID went to
+    /// another address before (a changed e-mail), which gets a CANCEL with it.
+    Send {
+        sequence: u32,
+        rsvp_token: String,
+        cancel_old: Option<Box<invitation::Model>>,
+        /// A recipient new to this UID: their reply starts over.
+        fresh: bool,
+    },
+}
+
+/// The ledger of one conference, read once, and what a sync decides against it.
+#[derive(Default)]
+pub struct Ledger {
+    rows: HashMap<String, invitation::Model>,
+    seen: HashSet<String>,
+    /// Rows to write once the messages are enqueued.
+    pub writes: Vec<Write>,
+}
+
+/// A ledger row to write: what a recipient's calendar holds once the message is sent.
+#[derive(Clone, Debug)]
+pub struct Write {
+    pub uid: String,
+    pub kind: MessageKind,
+    pub unit_id: Option<i64>,
+    pub delegate_id: Option<i64>,
+    pub bridge_point_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub location: String,
+    pub sequence: u32,
+    pub method: Method,
+    pub fingerprint: String,
+    pub rsvp_token: String,
+    /// A new recipient under the UID: their reply starts over.
+    pub reset_reply: bool,
+}
+
+fn same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+impl Ledger {
+    /// The rows of conference `conference_id`.
+    pub async fn load(db: &impl ConnectionTrait, conference_id: i64) -> Result<Self> {
+        let rows = invitation::Entity::find()
+            .filter(invitation::Column::ConferenceId.eq(conference_id))
+            .all(db)
+            .await?;
+        Ok(Self {
+            rows: rows.into_iter().map(|r| (r.uid.clone(), r)).collect(),
+            ..Self::default()
+        })
+    }
+
+    /// Whether the calendar of `uid` holds a standing invitation.
+    pub fn live(&self, uid: &str) -> bool {
+        self.rows
+            .get(uid)
+            .is_some_and(|r| r.method == Method::Request.as_str())
+    }
+
+    /// The reply links' secret of `uid`, if it was sent.
+    pub fn rsvp_token(&self, uid: &str) -> Option<&str> {
+        self.rows.get(uid).map(|r| r.rsvp_token.as_str())
+    }
+
+    /// Keeps `uid` from being cancelled although nothing is sent to it now (a delegate
+    /// whose address is missing is still a delegate).
+    pub fn keep(&mut self, uid: &str) {
+        self.seen.insert(uid.to_owned());
+    }
+
+    /// What to send for `invite` (a REQUEST), with the conference's sequence `at_least`:
+    /// nothing when the recipient's calendar holds the same already; else the next
+    /// sequence of its UID.
+    pub fn decide(&mut self, invite: &Invite, fingerprint: &str, at_least: u32) -> Decision {
+        self.seen.insert(invite.uid.clone());
+        let email = invite
+            .attendees
+            .first()
+            .map_or("", |a| a.party.email.as_str());
+        match self.rows.get(&invite.uid) {
+            None => Decision::Send {
+                sequence: at_least,
+                rsvp_token: crate::services::auth::random_hex(16),
+                cancel_old: None,
+                fresh: true,
+            },
+            Some(r) => {
+                let standing = r.method == Method::Request.as_str();
+                let moved = !same_address(&r.recipient_email, email);
+                if standing && !moved && r.fingerprint == fingerprint {
+                    return Decision::Unchanged;
+                }
+                let next = u32::try_from(r.sequence).unwrap_or(0).saturating_add(1);
+                Decision::Send {
+                    sequence: next.max(at_least),
+                    rsvp_token: if moved {
+                        crate::services::auth::random_hex(16)
+                    } else {
+                        r.rsvp_token.clone()
+                    },
+                    cancel_old: (standing && moved).then(|| Box::new(r.clone())),
+                    fresh: moved,
+                }
+            }
+        }
+    }
+
+    /// The standing invitations nobody decided on: their recipients are no longer
+    /// invited, and get a CANCEL with the next sequence.
+    pub fn orphans(&self, at_least: u32) -> Vec<(invitation::Model, u32)> {
+        let mut out: Vec<_> = self
+            .rows
+            .values()
+            .filter(|r| r.method == Method::Request.as_str() && !self.seen.contains(&r.uid))
+            .map(|r| {
+                let next = u32::try_from(r.sequence).unwrap_or(0).saturating_add(1);
+                (r.clone(), next.max(at_least))
+            })
+            .collect();
+        out.sort_by_key(|(r, _)| r.id);
+        out
+    }
+}
+
+/// Writes what the recipients' calendars hold now, in the transaction of the enqueue.
+pub async fn write(
+    db: &impl ConnectionTrait,
+    conference_id: i64,
+    writes: Vec<Write>,
+) -> Result<()> {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    let now = crate::store::now();
+    let (reset, keep): (Vec<Write>, Vec<Write>) = writes.into_iter().partition(|w| w.reset_reply);
+    for (rows, reset_reply) in [(reset, true), (keep, false)] {
+        let mut columns = vec![
+            invitation::Column::Kind,
+            invitation::Column::UnitId,
+            invitation::Column::DelegateId,
+            invitation::Column::BridgePointId,
+            invitation::Column::RecipientName,
+            invitation::Column::RecipientEmail,
+            invitation::Column::Location,
+            invitation::Column::Sequence,
+            invitation::Column::Method,
+            invitation::Column::Fingerprint,
+            invitation::Column::RsvpToken,
+            invitation::Column::UpdatedAt,
+        ];
+        if reset_reply {
+            columns.extend([invitation::Column::Reply, invitation::Column::RepliedAt]);
+        }
+        for chunk in rows.chunks(400) {
+            let models = chunk.iter().map(|w| invitation::ActiveModel {
+                id: NotSet,
+                conference_id: Set(conference_id),
+                uid: Set(w.uid.clone()),
+                kind: Set(w.kind),
+                unit_id: Set(w.unit_id),
+                delegate_id: Set(w.delegate_id),
+                bridge_point_id: Set(w.bridge_point_id),
+                recipient_name: Set(w.name.clone()),
+                recipient_email: Set(w.email.clone()),
+                location: Set(w.location.clone()),
+                sequence: Set(i32::try_from(w.sequence).unwrap_or(i32::MAX)),
+                method: Set(w.method.as_str().to_owned()),
+                fingerprint: Set(w.fingerprint.clone()),
+                reply: Set(Reply::NeedsAction),
+                replied_at: Set(None),
+                rsvp_token: Set(w.rsvp_token.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            invitation::Entity::insert_many(models)
+                .on_conflict(
+                    OnConflict::column(invitation::Column::Uid)
+                        .update_columns(columns.clone())
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,686 @@
+//! Changes reach calendars (issue 5, points 7–9): after the first send, a change to a
+//! published conference goes out as an update (same UID, higher SEQUENCE) to exactly the
+//! recipients it affects, edits within the window as one update, a removed delegate gets
+//! a CANCEL; replies through the signed links; calendar feeds. Each message is checked
+//! against `../shared/itip-checklist.md` and read by Python icalendar and Radicale.
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use hoinghi::calendar::fold::unfold;
+use hoinghi::documents::templates::Templates;
+use hoinghi::services::invitations;
+use hoinghi::store::{invitation_sync, outbox};
+use mail_parser::{MessageParser, MimeHeaders};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::calendar::{has_python_module, run_json, script, write};
+use crate::helpers::{TestApp, id_of};
+use crate::mail::published_with_delegates;
+use crate::store_test;
+
+const URL: &str = "https://hoinghi.example";
+
+/// Outbox rows after `after` (an id), in order.
+async fn rows_after(app: &TestApp, after: i64) -> Vec<outbox::Model> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Id.gt(after))
+        .order_by_asc(outbox::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("outbox")
+}
+
+async fn last_id(app: &TestApp) -> i64 {
+    rows_after(app, 0).await.last().map_or(0, |r| r.id)
+}
+
+/// Syncs what is due now (a window of zero: every mark is due).
+async fn sync_now(app: &TestApp) -> Vec<invitations::Sent> {
+    let templates = Templates::load(None).expect("templates");
+    invitations::sync_due(&app.db, &templates, URL, Duration::ZERO)
+        .await
+        .expect("sync")
+}
+
+/// The calendar part of a message, unfolded, and the whole parsed message's facts.
+struct Imip {
+    subject: String,
+    text: String,
+    ics: String,
+    /// Folded, as on the wire.
+    wire_ics: String,
+}
+
+/// Asserts the checklist's e-mail and calendar points on one raw message with a calendar
+/// of `method`, and returns its parts.
+fn checklist(raw: &[u8], method: &str) -> Imip {
+    let m = MessageParser::default().parse(raw).expect("parses");
+    // 1. mixed → alternative (plain, html, calendar last) + invite.ics attachment.
+    let root = m.parts[0].content_type().expect("content type");
+    assert_eq!((root.ctype(), root.subtype()), ("multipart", Some("mixed")));
+    let types: Vec<String> = m
+        .parts
+        .iter()
+        .filter_map(|p| p.content_type())
+        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+        .collect();
+    let alt = types
+        .iter()
+        .position(|t| t == "multipart/alternative")
+        .expect("alternative");
+    assert_eq!(
+        &types[alt + 1..alt + 4],
+        ["text/plain", "text/html", "text/calendar"],
+        "{types:?}"
+    );
+    let calendars: Vec<_> = m
+        .parts
+        .iter()
+        .filter(|p| {
+            p.content_type()
+                .is_some_and(|c| c.subtype() == Some("calendar") || c.subtype() == Some("ics"))
+                || p.attachment_name() == Some("invite.ics")
+        })
+        .collect();
+    assert_eq!(calendars.len(), 2, "inline calendar and invite.ics");
+    let inline = calendars[0];
+    // 2. method= equals METHOD.
+    assert_eq!(
+        inline.content_type().and_then(|c| c.attribute("method")),
+        Some(method)
+    );
+    // 3. no Content-Disposition: inline, no Content-ID on the inline calendar.
+    assert!(inline.content_disposition().is_none());
+    assert!(inline.content_id().is_none());
+    assert_eq!(calendars[1].attachment_name(), Some("invite.ics"));
+    let wire_ics = inline.text_contents().expect("text").to_owned();
+    let ics = unfold(&wire_ics);
+    // 6. a Message-ID; 7. no CR/LF from user data in headers.
+    assert!(m.message_id().is_some_and(|id| id.starts_with("hoinghi.c")));
+    // 16. CRLF, ≤ 75 octets, continuation lines begin with a space.
+    for line in wire_ics.split_terminator("\r\n") {
+        assert!(line.len() <= 75, "a line of {} octets: {line}", line.len());
+        assert!(!line.contains('\n') && !line.contains('\r'));
+    }
+    // 8. one VERSION, one PRODID, METHOD on the VCALENDAR; 5. one VCALENDAR, one UID.
+    let count = |p: &str| ics.lines().filter(|l| l.starts_with(p)).count();
+    assert_eq!(count("BEGIN:VCALENDAR"), 1);
+    assert_eq!(count("VERSION:2.0"), 1);
+    assert_eq!(count("PRODID:"), 1);
+    assert_eq!(count(&format!("METHOD:{method}")), 1);
+    let mut uids = std::collections::BTreeSet::new();
+    let mut in_alarm = false;
+    for l in ics.lines() {
+        match l {
+            "BEGIN:VALARM" => in_alarm = true,
+            "END:VALARM" => in_alarm = false,
+            l if l.starts_with("UID:") && !in_alarm => {
+                uids.insert(l);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(uids.len(), 1, "every VEVENT shares one UID");
+    // 9. DTSTAMP in UTC, DTSTART, DTEND and no DURATION, ORGANIZER, SUMMARY, ATTENDEE.
+    assert!(
+        ics.lines()
+            .any(|l| l.starts_with("DTSTAMP:") && l.ends_with('Z'))
+    );
+    assert!(ics.contains("DTSTART;TZID=Asia/Ho_Chi_Minh:"));
+    assert!(ics.contains("DTEND;TZID=Asia/Ho_Chi_Minh:"));
+    assert!(!ics.contains("\r\nDURATION:"));
+    assert!(ics.contains("\r\nSUMMARY:"));
+    // 10. ORGANIZER mailto with CN.
+    let organizer = ics
+        .lines()
+        .find(|l| l.starts_with("ORGANIZER;CN="))
+        .expect("ORGANIZER with CN");
+    assert!(organizer.contains(":mailto:") && organizer.contains('@'));
+    // 11. the ATTENDEE with CN, ROLE, PARTSTAT, RSVP.
+    let attendee = ics
+        .lines()
+        .find(|l| l.starts_with("ATTENDEE;CN="))
+        .expect("ATTENDEE with CN");
+    assert!(attendee.contains(";ROLE=") && attendee.contains(";PARTSTAT="));
+    // 15. the VTIMEZONE of every TZID.
+    assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Asia/Ho_Chi_Minh\r\n"));
+    assert!(ics.contains("TZOFFSETTO:+0700"));
+    match method {
+        "REQUEST" => {
+            assert!(attendee.contains("RSVP=TRUE"), "{attendee}");
+            assert!(ics.contains("STATUS:CONFIRMED"));
+        }
+        _ => {
+            // 14. STATUS:CANCELLED, no VALARM.
+            assert!(ics.contains("STATUS:CANCELLED\r\n"));
+            assert!(!ics.contains("BEGIN:VALARM"));
+        }
+    }
+    // Independent readers.
+    let file = write(
+        &format!("update-{}.ics", m.message_id().unwrap_or("x")),
+        &wire_ics,
+    );
+    if has_python_module("icalendar") {
+        let r = run_json(Command::new("python3").arg(script("check.py")).arg(&file));
+        assert_eq!(r["method"], method);
+        assert_eq!(r["missing_tzids"], json!([]));
+    } else {
+        crate::helpers::missing_checker("Python icalendar");
+    }
+    if has_python_module("radicale") {
+        let out = Command::new("python3")
+            .args(["-m", "radicale", "--verify-item"])
+            .arg(&file)
+            .output()
+            .expect("radicale runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        crate::helpers::missing_checker("Radicale");
+    }
+    Imip {
+        subject: m.subject().unwrap_or_default().to_owned(),
+        text: m.body_text(0).unwrap_or_default().into_owned(),
+        ics,
+        wire_ics,
+    }
+}
+
+fn line<'a>(ics: &'a str, prefix: &str) -> &'a str {
+    ics.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {ics}"))
+}
+
+/// Sends the first round; returns (conference, delegates, the outbox's last id, the
+/// first round's rows by delegate).
+async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
+    let (conference, delegates) = published_with_delegates(app).await;
+    let (status, sent) = app
+        .post(
+            &format!("/api/v1/conferences/{conference}/invitations/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let rows = rows_after(app, 0).await;
+    let by_delegate = rows
+        .iter()
+        .filter_map(|r| r.delegate_id.map(|d| (d, r.clone())))
+        .collect();
+    (conference, delegates, last_id(app).await, by_delegate)
+}
+
+async fn put_back(app: &TestApp, path: &str, change: impl FnOnce(&mut Value)) {
+    let (status, mut body) = app.get(path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for k in ["id", "sequence", "created_at", "updated_at", "path"] {
+        body.as_object_mut().expect("object").remove(k);
+    }
+    change(&mut body);
+    let (status, after) = app.put(path, body).await;
+    assert_eq!(status, StatusCode::OK, "PUT {path}: {after}");
+}
+
+store_test!(a_changed_place_reaches_only_its_delegate, |app| {
+    let (conference, delegates, mark, first) = first_round(app).await;
+    let lan = delegates[0];
+    let hall = id_of(app, "hall-sogddt-t3").await;
+
+    // Lan moves from the bridge point to the hall.
+    put_back(app, &format!("/api/v1/delegates/{lan}"), |b| {
+        b["venue"] = json!("hall");
+        b["bridge_point_id"] = Value::Null;
+        b["hall_id"] = json!(hall);
+    })
+    .await;
+    let marked = invitation_sync::Entity::find_by_id(conference)
+        .one(&app.db)
+        .await
+        .expect("query");
+    assert!(
+        marked.is_some(),
+        "the change marks the conference in its transaction"
+    );
+
+    // Not due yet within a window of an hour.
+    let templates = Templates::load(None).expect("templates");
+    let early = invitations::sync_due(&app.db, &templates, URL, Duration::from_secs(3600))
+        .await
+        .expect("sync");
+    assert!(early.is_empty());
+    assert!(rows_after(app, mark).await.is_empty());
+
+    let done = sync_now(app).await;
+    assert_eq!(done.len(), 1);
+    let new = rows_after(app, mark).await;
+    let kinds: Vec<(String, Option<i64>)> = new
+        .iter()
+        .map(|r| (r.kind.as_str().to_owned(), r.delegate_id))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("invitation".to_owned(), Some(lan)),
+            ("unit_summary".to_owned(), None)
+        ],
+        "Lan's update and her unit's new list, nothing to the others"
+    );
+    let update = &new[0];
+    assert_eq!(update.method.as_deref(), Some("REQUEST"));
+    assert!(update.sequence > first[&lan].sequence);
+    let before = checklist(&first[&lan].raw, "REQUEST");
+    let after = checklist(&update.raw, "REQUEST");
+    // 13. same UID, strictly larger SEQUENCE.
+    assert_eq!(line(&before.ics, "UID:"), line(&after.ics, "UID:"));
+    let seq = |i: &Imip| -> i64 {
+        line(&i.ics, "SEQUENCE:")["SEQUENCE:".len()..]
+            .parse()
+            .expect("number")
+    };
+    assert!(seq(&after) > seq(&before));
+    assert_ne!(
+        line(&before.ics, "LOCATION:"),
+        line(&after.ics, "LOCATION:")
+    );
+    assert!(after.ics.contains("LOCATION:Hội trường"), "{}", after.ics);
+    assert!(
+        after.subject.starts_with("Thay đổi giấy mời: "),
+        "{}",
+        after.subject
+    );
+    assert!(after.text.contains("thông báo thay đổi"), "{}", after.text);
+    assert!(!after.wire_ics.is_empty());
+
+    // Syncing again sends nothing: every calendar holds what it should.
+    let (_, again) = app
+        .post(
+            &format!("/api/v1/conferences/{conference}/invitations/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again["enqueued"], 0, "{again}");
+});
+
+store_test!(edits_within_the_window_are_one_update_to_each, |app| {
+    let (conference, delegates, mark, first) = first_round(app).await;
+    let before = rows_after(app, 0).await;
+    let path = format!("/api/v1/conferences/{conference}/reschedule");
+    // Two moves of the whole conference, before any sync: to 8h30, then to 9h00.
+    for at in ["2024-12-18T08:30:00", "2024-12-18T09:00:00"] {
+        let (status, body) = app.post(&path, json!({"starts_at": at})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let done = sync_now(app).await;
+    assert_eq!(done.len(), 1, "one sync");
+    // Nothing was sent yet (no worker here): the outdated invitations never leave.
+    assert_eq!(
+        done[0].superseded as usize,
+        before.iter().filter(|r| r.method.is_some()).count()
+    );
+    let new = rows_after(app, mark).await;
+    for d in &delegates {
+        let theirs: Vec<_> = new.iter().filter(|r| r.delegate_id == Some(*d)).collect();
+        assert_eq!(theirs.len(), 1, "one update for delegate {d}");
+        let imip = checklist(&theirs[0].raw, "REQUEST");
+        assert!(
+            imip.ics
+                .contains("DTSTART;TZID=Asia/Ho_Chi_Minh:20241218T090000\r\n"),
+            "moved by an hour in all: {}",
+            imip.ics
+        );
+        assert!(theirs[0].sequence > first[d].sequence);
+    }
+    // Everyone holding an invitation hears of the new time, once: units asked to
+    // nominate too; nothing is a cancellation.
+    let calendars = |rows: &[outbox::Model]| -> BTreeMap<String, usize> {
+        let mut by_uid = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.method.is_some()) {
+            *by_uid.entry(r.uid.clone().expect("uid")).or_default() += 1;
+        }
+        by_uid
+    };
+    let (once, now) = (calendars(&before), calendars(&new));
+    assert_eq!(
+        once.keys().collect::<Vec<_>>(),
+        now.keys().collect::<Vec<_>>()
+    );
+    assert!(now.values().all(|n| *n == 1));
+    assert!(new.iter().any(|r| r.kind.as_str() == "nomination"));
+    assert!(new.iter().all(|r| r.method.as_deref() != Some("CANCEL")));
+});
+
+store_test!(
+    a_removed_delegate_gets_a_cancel_and_a_new_one_an_invitation,
+    |app| {
+        let (conference, delegates, mark, first) = first_round(app).await;
+        let minh = delegates[1];
+        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let (status, body) = app.delete(&format!("/api/v1/delegates/{minh}")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let person = app
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Đỗ Thu Hà", "unit_id": district, "email": "ha@thuynguyen.example"}),
+        )
+        .await;
+        let ha = app
+        .create(
+            "/api/v1/delegates",
+            json!({"conference_id": conference, "person_id": person, "unit_id": district, "venue": "online"}),
+        )
+        .await;
+        sync_now(app).await;
+        let new = rows_after(app, mark).await;
+        let to_minh: Vec<_> = new.iter().filter(|r| r.delegate_id == Some(minh)).collect();
+        assert_eq!(to_minh.len(), 1);
+        assert_eq!(to_minh[0].method.as_deref(), Some("CANCEL"));
+        assert_eq!(to_minh[0].recipient, "minh@thuynguyen.example");
+        let cancel = checklist(&to_minh[0].raw, "CANCEL");
+        let before = checklist(&first[&minh].raw, "REQUEST");
+        assert_eq!(line(&before.ics, "UID:"), line(&cancel.ics, "UID:"));
+        assert!(to_minh[0].sequence > first[&minh].sequence);
+        assert!(cancel.subject.starts_with("Hủy: "));
+        let to_ha: Vec<_> = new.iter().filter(|r| r.delegate_id == Some(ha)).collect();
+        assert_eq!(to_ha.len(), 1);
+        assert_eq!(to_ha[0].method.as_deref(), Some("REQUEST"));
+        assert!(
+            checklist(&to_ha[0].raw, "REQUEST")
+                .subject
+                .starts_with("Giấy mời: ")
+        );
+        // Lan and Bình are not written to; the unit gets its new list.
+        let others: Vec<_> = new
+            .iter()
+            .filter(|r| r.delegate_id.is_some_and(|d| d != minh && d != ha))
+            .collect();
+        assert!(others.is_empty(), "{others:?}");
+        assert_eq!(
+            new.iter()
+                .filter(|r| r.kind.as_str() == "unit_summary")
+                .count(),
+            1
+        );
+
+        // A changed address: the old mailbox loses the event, the new one gets it.
+        let lan = delegates[0];
+        let lan_person: i64 = {
+            let (_, d) = app.get(&format!("/api/v1/delegates/{lan}")).await;
+            d["person_id"].as_i64().expect("person")
+        };
+        let mark = last_id(app).await;
+        put_back(app, &format!("/api/v1/people/{lan_person}"), |b| {
+            b["email"] = json!("lan.tran@thuynguyen.example");
+        })
+        .await;
+        sync_now(app).await;
+        let new = rows_after(app, mark).await;
+        let to_lan: Vec<(&str, &str)> = new
+            .iter()
+            .filter(|r| r.delegate_id == Some(lan))
+            .map(|r| (r.recipient.as_str(), r.method.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            to_lan,
+            [
+                ("lan@thuynguyen.example", "CANCEL"),
+                ("lan.tran@thuynguyen.example", "REQUEST")
+            ]
+        );
+
+        // The conference is cancelled: every standing invitation gets its CANCEL, without a
+        // send, through the sync; Minh, cancelled already, gets nothing more.
+        let mark = last_id(app).await;
+        put_back(app, &format!("/api/v1/conferences/{conference}"), |b| {
+            b["status"] = json!("cancelled");
+        })
+        .await;
+        sync_now(app).await;
+        let new = rows_after(app, mark).await;
+        assert!(new.iter().all(|r| r.delegate_id != Some(minh)));
+        let calendars: Vec<_> = new.iter().filter(|r| r.method.is_some()).collect();
+        assert!(
+            calendars
+                .iter()
+                .all(|r| r.method.as_deref() == Some("CANCEL"))
+        );
+        for d in [delegates[0], delegates[2], ha] {
+            assert_eq!(
+                calendars
+                    .iter()
+                    .filter(|r| r.delegate_id == Some(d))
+                    .count(),
+                1,
+                "delegate {d}"
+            );
+        }
+        for r in calendars.iter().take(3) {
+            checklist(&r.raw, "CANCEL");
+        }
+    }
+);
+
+store_test!(
+    a_reply_link_records_the_delegates_answer_without_login,
+    |app| {
+        let (conference, delegates, _, first) = first_round(app).await;
+        let lan = delegates[0];
+        // The first round was sent through the API: its links use the server's own address.
+        let m = MessageParser::default()
+            .parse(&first[&lan].raw)
+            .expect("parses");
+        let text = m.body_text(0).expect("text").into_owned();
+        let start = text.find("/rsvp/").expect("a reply link in the body");
+        let token: String = text[start + "/rsvp/".len()..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect();
+        assert_eq!(token.len(), 32);
+        assert!(text.contains(&format!("/rsvp/{token}?reply=declined")));
+
+        let client = reqwest::Client::new();
+        let page = format!("{}/rsvp/{token}", app.address);
+        // Opening the link records nothing (mail scanners open links).
+        let r = client
+            .get(format!("{page}?reply=accepted"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.expect("html");
+        assert!(html.contains("data-reply=\"needs_action\""), "{html}");
+        assert!(html.contains("class=\"proposed\""));
+        assert!(html.contains("Trần Thị Lan"));
+        // The form records it.
+        let r = client
+            .post(&page)
+            .form(&[("reply", "accepted")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.expect("html");
+        assert!(html.contains("data-reply=\"accepted\""), "{html}");
+        assert!(html.contains("Đã ghi nhận"));
+
+        let (status, replies) = app
+            .get(&format!("/api/v1/conferences/{conference}/replies"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{replies}");
+        assert_eq!(replies["counts"]["accepted"], 1);
+        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let unit = replies["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["unit_id"] == district)
+            .expect("Thủy Nguyên");
+        assert_eq!(unit["counts"]["accepted"], 1);
+        assert_eq!(unit["counts"]["needs_action"], 2);
+        let lan_reply = unit["recipients"]
+            .as_array()
+            .expect("recipients")
+            .iter()
+            .find(|r| r["delegate_id"] == lan)
+            .expect("Lan");
+        assert_eq!(lan_reply["reply"], "accepted");
+        assert!(lan_reply["replied_at"].is_string());
+        let (_, d) = app.get(&format!("/api/v1/delegates/{lan}")).await;
+        assert_eq!(d["reply"], "accepted", "the delegate's PARTSTAT too");
+        // A reply changes no invitation: nothing to send.
+        sync_now(app).await;
+        let (_, again) = app
+            .post(
+                &format!("/api/v1/conferences/{conference}/invitations/send"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(again["enqueued"], 0, "{again}");
+
+        // Bad input: a wrong token, a wrong answer.
+        let wrong = client
+            .post(format!("{}/rsvp/{}", app.address, "0".repeat(32)))
+            .form(&[("reply", "accepted")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+        let r = client
+            .post(&page)
+            .form(&[("reply", "maybe")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["field"], "reply", "{body}");
+
+        // Once the delegate is removed and told so, the link answers that it was cancelled.
+        let (status, _) = app.delete(&format!("/api/v1/delegates/{lan}")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        sync_now(app).await;
+        let r = client
+            .post(&page)
+            .form(&[("reply", "declined")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+);
+
+store_test!(calendar_feeds_are_secret_readable_and_revocable, |app| {
+    let (conference, delegates, _, _) = first_round(app).await;
+    let (_, lan) = app
+        .get(&format!("/api/v1/delegates/{}", delegates[0]))
+        .await;
+    let person = lan["person_id"].as_i64().expect("person");
+    let district = id_of(app, "ubnd-thuy-nguyen").await;
+    let client = reqwest::Client::new();
+    let mut urls = Vec::new();
+    for (scope, subject) in [
+        ("person", person),
+        ("unit", district),
+        ("conference", conference),
+    ] {
+        let (status, feed) = app
+            .post(
+                "/api/v1/feeds",
+                json!({"scope": scope, "subject_id": subject}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{feed}");
+        let url = feed["url"].as_str().expect("url").to_owned();
+        let token = url
+            .rsplit('/')
+            .next()
+            .and_then(|t| t.strip_suffix(".ics"))
+            .expect("token");
+        assert_eq!(token.len(), 64);
+        let r = client.get(&url).send().await.expect("GET feed");
+        assert_eq!(r.status(), StatusCode::OK, "{scope}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap_or_default(),
+            "text/calendar; charset=utf-8"
+        );
+        let wire = r.text().await.expect("body");
+        for l in wire.split_terminator("\r\n") {
+            assert!(l.len() <= 75);
+        }
+        let ics = unfold(&wire);
+        assert!(ics.contains("METHOD:PUBLISH\r\n"), "{ics}");
+        assert!(ics.contains("X-WR-CALNAME:"));
+        assert!(!ics.contains("ATTENDEE"), "a feed lists nobody");
+        assert!(ics.contains("DTSTART;TZID=Asia/Ho_Chi_Minh:20241218T080000\r\n"));
+        let file = write(&format!("feed-{scope}.ics"), &wire);
+        if has_python_module("icalendar") {
+            let r = run_json(Command::new("python3").arg(script("check.py")).arg(&file));
+            assert_eq!(r["missing_tzids"], json!([]));
+            assert_eq!(r["events"][0]["start"], "2024-12-18T01:00:00Z");
+        } else {
+            crate::helpers::missing_checker("Python icalendar");
+        }
+        if has_python_module("radicale") {
+            let out = Command::new("python3")
+                .args(["-m", "radicale", "--verify-item"])
+                .arg(&file)
+                .output()
+                .expect("radicale runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        } else {
+            crate::helpers::missing_checker("Radicale");
+        }
+        if scope == "person" {
+            assert!(ics.contains("LOCATION:Điểm cầu"), "Lan's own place: {ics}");
+        }
+        urls.push((feed["id"].as_i64().expect("id"), url));
+    }
+    // The list shows feeds without their URL.
+    let (_, list) = app.get("/api/v1/feeds").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    assert!(list[0].get("url").is_none());
+    // Revoked: 404 from then on; a made-up token: 404.
+    let (id, url) = &urls[0];
+    let (status, _) = app.delete(&format!("/api/v1/feeds/{id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let r = client.get(url).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = client
+        .get(format!("{}/ical/{}.ics", app.address, "a".repeat(64)))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A scope that is none: 422 naming the field.
+    let (status, body) = app
+        .post("/api/v1/feeds", json!({"scope": "planet", "subject_id": 1}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // A cancelled conference stays in its feed, cancelled.
+    put_back(app, &format!("/api/v1/conferences/{conference}"), |b| {
+        b["status"] = json!("cancelled");
+    })
+    .await;
+    let ics = unfold(
+        &client
+            .get(&urls[2].1)
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("body"),
+    );
+    assert!(ics.contains("STATUS:CANCELLED\r\n"), "{ics}");
+});
