@@ -911,7 +911,8 @@ impl FanOut {
         to: Addressee,
         meta: Meta,
     ) -> Result<()> {
-        let fingerprint = ledger::fingerprint(&invite);
+        // What the message asks (a unit's quota) is part of what it says.
+        let fingerprint = ledger::fingerprint(&invite, meta.request.as_deref());
         let updated = ledger.rsvp_token(&invite.uid).is_some();
         let ledger::Decision::Send {
             sequence,
@@ -923,10 +924,6 @@ impl FanOut {
             self.unchanged += 1;
             return Ok(());
         };
-        if let Some(old) = cancel_old {
-            // The UID went to another address: that calendar loses it.
-            self.cancel(ctx, templates, &old, sequence)?;
-        }
         invite.sequence = sequence;
         let mail = ctx.email(
             templates,
@@ -943,6 +940,11 @@ impl FanOut {
             ..meta
         };
         if self.push(mail, meta.clone())? {
+            if let Some(old) = cancel_old {
+                // The UID went to another address: that calendar loses it (only once
+                // the new address took the invitation).
+                self.cancel(ctx, templates, &old, sequence)?;
+            }
             self.ledger.push(ledger::Write {
                 uid: invite.uid,
                 kind: meta.kind,
@@ -1136,8 +1138,11 @@ pub async fn fan_out(
                     }
                 }
                 Err(Error::Validation(errors)) => {
-                    // Still a delegate: what their calendar holds is not cancelled.
-                    ledger.keep(&uid(c.id, d.id));
+                    // Still a delegate: what their calendar holds is not cancelled
+                    // (unless the conference is).
+                    if standing {
+                        ledger.keep(&uid(c.id, d.id));
+                    }
                     out.problems.extend(errors.into_iter().map(|e| Problem {
                         field: e.field,
                         code: e.code,
@@ -1399,7 +1404,7 @@ pub async fn fan_out(
                 location: r.location.clone(),
                 sequence,
                 method: Method::Cancel,
-                fingerprint: ledger::fingerprint(&invite),
+                fingerprint: ledger::fingerprint(&invite, None),
                 rsvp_token: r.rsvp_token.clone(),
                 reset_reply: false,
             });
@@ -1585,13 +1590,15 @@ pub async fn sync(
     // The first statement writes: on SQLite the transaction holds the write lock from
     // here on (one that reads and then writes fails if another writer commits in
     // between); on PostgreSQL the conference's row lock serialises syncs of it.
-    invitation_sync::Entity::delete_by_id(id).exec(&txn).await?;
+    // PostgreSQL: the conference first, then the mark, the order a write takes them in
+    // (its own row or a child's foreign key, then the mark), so the two cannot deadlock.
     if crate::store::is_postgres(&txn) {
         conference::Entity::find_by_id(id)
             .lock_exclusive()
             .one(&txn)
             .await?;
     }
+    invitation_sync::Entity::delete_by_id(id).exec(&txn).await?;
     let f = fan_out(&txn, templates, id, public_url).await?;
     let total = f.messages.len() as u64;
     let uids: Vec<String> = f.messages.iter().filter_map(|m| m.uid.clone()).collect();

@@ -56,15 +56,16 @@ fn now_ms() -> i64 {
 }
 
 /// Notes, in the caller's transaction, that the invitations of the conferences `touched`
-/// may be out of date: those with invitations out (for [`Touched::Any`], only those not
+/// may be out of date: those that sent invitations (for [`Touched::Any`], only those not
 /// over yet). A conference marked already keeps the time of its first unsynced change,
 /// so that a stream of edits is still sent within the window.
 pub async fn mark(db: &impl ConnectionTrait, touched: Touched) -> Result<()> {
+    // Any ledger row: a conference whose every invitation was cancelled still invites
+    // whoever is added next.
     let mut q = invitation::Entity::find()
         .select_only()
         .column(invitation::Column::ConferenceId)
-        .distinct()
-        .filter(invitation::Column::Method.eq(Method::Request.as_str()));
+        .distinct();
     let any = match touched {
         Touched::Nothing => return Ok(()),
         Touched::Conferences(ids) if ids.is_empty() => return Ok(()),
@@ -113,13 +114,15 @@ pub async fn marked(db: &impl ConnectionTrait, before_ms: i64) -> Result<Vec<i64
 }
 
 /// SHA-256 (hex) of what an invitation says, but for DTSTAMP, SEQUENCE and the
-/// attendee's reply: two invitations with the same fingerprint show the same event.
-pub fn fingerprint(i: &Invite) -> String {
+/// attendee's reply, with `request` (what its e-mail asks, a quota): two invitations with
+/// the same fingerprint show the same event and ask the same.
+pub fn fingerprint(i: &Invite, request: Option<&str>) -> String {
     let mut h = Sha256::new();
     let mut put = |s: &str| {
         h.update(s.as_bytes());
         h.update([0]);
     };
+    put(request.unwrap_or(""));
     put(i.method.as_str());
     put(&i.uid);
     put(i.time_zone.name());

@@ -132,13 +132,16 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
     Ok(added)
 }
 
-/// Drops the messages not sent yet (pending, or failed) that carry one of `uids`: newer
-/// ones replace them. Returns how many. Call it inside the transaction of the enqueue.
+/// Drops the invitations (REQUEST) not sent yet (pending, or failed) that carry one of
+/// `uids`: newer ones replace them. A cancellation is never dropped: it may be for
+/// another address than the new message. Returns how many. Call it inside the
+/// transaction of the enqueue.
 pub async fn supersede(db: &impl ConnectionTrait, uids: &[String]) -> Result<u64> {
     let mut dropped = 0;
     for chunk in uids.chunks(INSERT_CHUNK) {
         dropped += outbox::Entity::delete_many()
             .filter(outbox::Column::Uid.is_in(chunk.iter().cloned()))
+            .filter(outbox::Column::Method.eq(Method::Request.as_str()))
             .filter(outbox::Column::State.is_in([OutboxState::Pending, OutboxState::Failed]))
             .exec(db)
             .await?

@@ -9,10 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -154,37 +151,52 @@ pub async fn page(
 }
 
 /// Records `reply` for the invitation of `token`. 409 once it is cancelled.
+///
+/// The first statement is the write, matched by the token itself: on SQLite the
+/// transaction never reads before it writes (a sync committing in between cannot make it
+/// fail), and a token replaced by a newer one (the address changed) matches nothing.
 pub async fn record(db: &sea_orm::DatabaseConnection, token: &str, reply: Reply) -> Result<()> {
-    use sea_orm::ActiveValue::Set;
     use sea_orm::TransactionTrait;
+    use sea_orm::sea_query::{Expr, Query};
+    if !well_formed(token) {
+        return Err(not_found());
+    }
+    let token = token.to_ascii_lowercase();
     let txn = db.begin().await?;
-    let (row, c) = by_token(&txn, token).await?;
-    if row.method == Method::Cancel.as_str() || c.status == ConferenceStatus::Cancelled {
+    let standing = Query::select()
+        .column(conference::Column::Id)
+        .from(conference::Entity)
+        .and_where(conference::Column::Status.ne(ConferenceStatus::Cancelled))
+        .to_owned();
+    let updated = invitation::Entity::update_many()
+        .col_expr(invitation::Column::Reply, Expr::value(reply.as_str()))
+        .col_expr(invitation::Column::RepliedAt, Expr::value(Utc::now()))
+        .col_expr(
+            invitation::Column::UpdatedAt,
+            Expr::value(crate::store::now()),
+        )
+        .filter(invitation::Column::RsvpToken.eq(token.as_str()))
+        .filter(invitation::Column::Method.eq(Method::Request.as_str()))
+        .filter(invitation::Column::ConferenceId.in_subquery(standing))
+        .exec(&txn)
+        .await?;
+    let (row, _) = by_token(&txn, &token).await?;
+    if updated.rows_affected == 0 {
         return Err(Error::Conflict {
             field: Some("reply".into()),
             message: "Giấy mời này đã bị hủy: không cần trả lời.".into(),
         });
     }
-    let now = Utc::now();
-    let (id, delegate_id) = (row.id, row.delegate_id);
-    let mut am = row.into_active_model();
-    am.reply = Set(reply);
-    am.replied_at = Set(Some(now));
-    am.updated_at = Set(crate::store::now());
-    am.update(&txn).await?;
-    if let Some(d) = delegate_id {
+    if let Some(d) = row.delegate_id {
         delegate::Entity::update_many()
-            .col_expr(
-                delegate::Column::Reply,
-                sea_orm::sea_query::Expr::value(reply.as_str()),
-            )
+            .col_expr(delegate::Column::Reply, Expr::value(reply.as_str()))
             .filter(delegate::Column::Id.eq(d))
             .exec(&txn)
             .await?;
     }
     txn.commit().await?;
     tracing::info!(
-        invitation_id = id,
+        invitation_id = row.id,
         reply = reply.as_str(),
         "rsvp: reply recorded"
     );

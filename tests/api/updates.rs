@@ -430,10 +430,29 @@ store_test!(
         assert_eq!(
             to_lan,
             [
-                ("lan@thuynguyen.example", "CANCEL"),
-                ("lan.tran@thuynguyen.example", "REQUEST")
+                ("lan.tran@thuynguyen.example", "REQUEST"),
+                ("lan@thuynguyen.example", "CANCEL")
             ]
         );
+        // The old address's reply link no longer answers for the new recipient.
+        let text = MessageParser::default()
+            .parse(&first[&lan].raw)
+            .expect("parses")
+            .body_text(0)
+            .expect("text")
+            .into_owned();
+        let start = text.find("/rsvp/").expect("a reply link") + "/rsvp/".len();
+        let old_token: String = text[start..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect();
+        let r = reqwest::Client::new()
+            .post(format!("{}/rsvp/{old_token}", app.address))
+            .form(&[("reply", "accepted")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
         // The conference is cancelled: every standing invitation gets its CANCEL, without a
         // send, through the sync; Minh, cancelled already, gets nothing more.
