@@ -823,6 +823,25 @@ pub struct Problem {
     pub bridge_point_id: Option<i64>,
 }
 
+impl Problem {
+    /// The problems of one recipient from the field errors that kept its message back.
+    fn of(
+        errors: Vec<FieldError>,
+        unit_id: Option<i64>,
+        delegate_id: Option<i64>,
+        bridge_point_id: Option<i64>,
+    ) -> impl Iterator<Item = Problem> {
+        errors.into_iter().map(move |e| Problem {
+            field: e.field,
+            code: e.code,
+            message: e.message,
+            unit_id,
+            delegate_id,
+            bridge_point_id,
+        })
+    }
+}
+
 /// Every message of a conference, and how it splits by unit.
 pub struct FanOut {
     pub conference_id: i64,
@@ -864,14 +883,12 @@ impl FanOut {
         let raw = match crate::mail::build(&mail) {
             Ok(m) => m.formatted(),
             Err(Error::Validation(errors)) => {
-                self.problems.extend(errors.into_iter().map(|e| Problem {
-                    field: e.field,
-                    code: e.code,
-                    message: e.message,
-                    unit_id: meta.unit_id,
-                    delegate_id: meta.delegate_id,
-                    bridge_point_id: meta.bridge_point_id,
-                }));
+                self.problems.extend(Problem::of(
+                    errors,
+                    meta.unit_id,
+                    meta.delegate_id,
+                    meta.bridge_point_id,
+                ));
                 return Ok(false);
             }
             Err(e) => return Err(e),
@@ -1143,14 +1160,8 @@ pub async fn fan_out(
                     if standing {
                         ledger.keep(&uid(c.id, d.id));
                     }
-                    out.problems.extend(errors.into_iter().map(|e| Problem {
-                        field: e.field,
-                        code: e.code,
-                        message: e.message,
-                        unit_id: Some(u.id),
-                        delegate_id: Some(d.id),
-                        bridge_point_id: None,
-                    }));
+                    out.problems
+                        .extend(Problem::of(errors, Some(u.id), Some(d.id), None));
                 }
                 Err(e) => return Err(e),
             }

@@ -207,10 +207,8 @@ fn line<'a>(ics: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {prefix} in {ics}"))
 }
 
-/// Sends the first round; returns (conference, delegates, the outbox's last id, the
-/// first round's rows by delegate).
-async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
-    let (conference, delegates) = published_with_delegates(app).await;
+/// `POST …/invitations/send` (202): what it did.
+async fn send(app: &TestApp, conference: i64) -> Value {
     let (status, sent) = app
         .post(
             &format!("/api/v1/conferences/{conference}/invitations/send"),
@@ -218,6 +216,14 @@ async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    sent
+}
+
+/// Sends the first round; returns (conference, delegates, the outbox's last id, the
+/// first round's rows by delegate).
+async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
+    let (conference, delegates) = published_with_delegates(app).await;
+    send(app, conference).await;
     let rows = rows_after(app, 0).await;
     let by_delegate = rows
         .iter()
@@ -308,12 +314,7 @@ store_test!(a_changed_place_reaches_only_its_delegate, |app| {
     assert!(!after.wire_ics.is_empty());
 
     // Syncing again sends nothing: every calendar holds what it should.
-    let (_, again) = app
-        .post(
-            &format!("/api/v1/conferences/{conference}/invitations/send"),
-            json!({}),
-        )
-        .await;
+    let again = send(app, conference).await;
     assert_eq!(again["enqueued"], 0, "{again}");
 });
 
@@ -563,12 +564,7 @@ store_test!(
         assert_eq!(d["reply"], "accepted", "the delegate's PARTSTAT too");
         // A reply changes no invitation: nothing to send.
         sync_now(app).await;
-        let (_, again) = app
-            .post(
-                &format!("/api/v1/conferences/{conference}/invitations/send"),
-                json!({}),
-            )
-            .await;
+        let again = send(app, conference).await;
         assert_eq!(again["enqueued"], 0, "{again}");
 
         // Bad input: a wrong token, a wrong answer.
