@@ -87,9 +87,20 @@ impl Application {
         // Links sent out name the port really bound when none is configured (port 0).
         let public_url = match settings.public_url.as_deref().map(str::trim) {
             Some(u) if !u.is_empty() => settings.public_url(),
-            _ => listener
-                .local_addr()
-                .map_or_else(|_| settings.public_url(), |a| format!("http://{a}")),
+            _ => {
+                let local = listener
+                    .local_addr()
+                    .map_or_else(|_| settings.public_url(), |a| format!("http://{a}"));
+                if settings.mail_transport == crate::config::MailTransport::Smtp {
+                    tracing::warn!(
+                        public_url = %local,
+                        "public_url is not set: reply links and feed URLs in mail sent over SMTP \
+                         name this server's own address, which delegates may not reach; set \
+                         HOINGHI_PUBLIC_URL to the public HTTPS address"
+                    );
+                }
+                local
+            }
         };
         let syncer = worker.as_ref().map(|_| Syncer {
             db: db.clone(),

@@ -261,7 +261,10 @@ pub fn cache_key(secret: &str) -> String {
     token_hash(secret)
 }
 
-async fn principal_of(db: &impl ConnectionTrait, user: app_user::Model) -> Result<Principal> {
+pub(crate) async fn principal_of(
+    db: &impl ConnectionTrait,
+    user: app_user::Model,
+) -> Result<Principal> {
     let scope = match (user.role, user.unit_id) {
         (Role::Admin, _) | (_, None) => Scope::default(),
         (_, Some(u)) => Scope::of_unit(db, u).await?,

@@ -155,6 +155,13 @@ pub trait Resource: Sized + 'static {
     fn scope_value(_m: &ModelOf<Self>) -> Option<i64> {
         None
     }
+
+    /// Runs first in the delete's transaction: an `Err` refuses the delete (a conference
+    /// whose invitations still stand in calendars). One that reads must write first (lock
+    /// the row), so that on SQLite the transaction holds the write lock before it reads.
+    async fn before_delete(_db: &impl ConnectionTrait, _m: &ModelOf<Self>) -> Result<()> {
+        Ok(())
+    }
 }
 
 pub(crate) fn unknown_filter<R: Resource>(name: &str) -> FieldError {
@@ -573,31 +580,28 @@ where
 pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64) -> Result<()> {
     let existing = find::<R>(db, id).await?;
     authorize_write::<R>(db, p, &R::owners_of_model(db, p.role, &existing).await?).await?;
-    // What it touches is read before; in the transaction the delete comes first, so that
-    // it writes before it reads (SQLite).
+    // What it touches is read before; in the transaction a write comes first (the hook's
+    // or the delete), so that it writes before it reads (SQLite).
     let touched = R::touched(db, &existing).await?;
-    let deleted = async {
-        let txn = db.begin().await?;
-        R::Entity::delete_many()
-            .filter(R::id_column().eq(id))
-            .exec(&txn)
-            .await?;
-        ledger::mark(&txn, touched).await?;
-        txn.commit().await?;
-        Ok::<_, Error>(())
-    };
-    match deleted.await {
-        Ok(()) => {
-            tracing::info!(resource = R::NAME, id, user = %p.login, "deleted");
-            Ok(())
-        }
-        Err(Error::Conflict { .. }) => Err(Error::Conflict {
-            field: None,
-            message: format!(
-                "Không thể xóa {} mã {id} vì còn dữ liệu khác tham chiếu tới.",
-                R::LABEL
-            ),
-        }),
-        Err(e) => Err(e),
-    }
+    let txn = db.begin().await?;
+    R::before_delete(&txn, &existing).await?;
+    R::Entity::delete_many()
+        .filter(R::id_column().eq(id))
+        .exec(&txn)
+        .await
+        .map_err(|e| match Error::from(e) {
+            // A row another still references (a restricting foreign key).
+            Error::Conflict { .. } => Error::Conflict {
+                field: None,
+                message: format!(
+                    "Không thể xóa {} mã {id} vì còn dữ liệu khác tham chiếu tới.",
+                    R::LABEL
+                ),
+            },
+            e => e,
+        })?;
+    ledger::mark(&txn, touched).await?;
+    txn.commit().await?;
+    tracing::info!(resource = R::NAME, id, user = %p.login, "deleted");
+    Ok(())
 }

@@ -8,6 +8,8 @@
 //!   `unit` (every conference the unit has delegates in, was invited to, or hosts a
 //!   bridge point of), `conference` (one conference). Drafts never appear; a cancelled
 //!   conference stays, with `STATUS:CANCELLED`, so subscribed calendars drop it.
+//! - A feed shows only what its creator may still read: when the creator's account is
+//!   removed or disabled, or the subject leaves their scope, the URL answers 404.
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -162,6 +164,27 @@ pub async fn calendar(db: &impl ConnectionTrait, token: &str) -> Result<String> 
         .one(db)
         .await?
         .ok_or_else(not_found)?;
+    // A feed shows no more than its creator may read today: it lapses when the creator is
+    // removed or disabled, or no longer has the subject in scope.
+    let creator = match crate::services::auth::find_user(db, &feed.created_by).await? {
+        Some(u) if !u.disabled => crate::services::auth::principal_of(db, u).await?,
+        _ => {
+            tracing::info!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: its creator is gone or disabled");
+            return Err(not_found());
+        }
+    };
+    let subject = NewFeed {
+        scope: feed.scope,
+        subject_id: feed.subject_id,
+    };
+    match authorize(db, &creator, &subject).await {
+        Ok(()) => {}
+        Err(Error::Forbidden(_) | Error::NotFound { .. }) => {
+            tracing::info!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: its creator may no longer read its subject");
+            return Err(not_found());
+        }
+        Err(e) => return Err(e),
+    }
     let shown = [ConferenceStatus::Published, ConferenceStatus::Cancelled];
     let mut events: Vec<Invite> = Vec::new();
     let name;

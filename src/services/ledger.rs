@@ -14,8 +14,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use sha2::{Digest, Sha256};
 
 use crate::calendar::invite::{Invite, Method};
@@ -89,15 +91,39 @@ pub async fn mark(db: &impl ConnectionTrait, touched: Touched) -> Result<()> {
     if live.is_empty() {
         return Ok(());
     }
+    // In id order: two writes marking the same conferences lock their marks in the same
+    // order, so they cannot deadlock.
+    live.sort_unstable();
     let at = now_ms();
     invitation_sync::Entity::insert_many(live.into_iter().map(|id| invitation_sync::ActiveModel {
         conference_id: sea_orm::ActiveValue::Set(id),
         marked_ms: sea_orm::ActiveValue::Set(at),
     }))
-    .on_conflict_do_nothing_on([invitation_sync::Column::ConferenceId])
+    // Not DO NOTHING: a mark already there is updated to itself, which keeps the time of
+    // the first unsynced edit but takes the row's lock. A sync deletes the mark first, so
+    // on PostgreSQL it waits for this transaction and then reads what it wrote; with DO
+    // NOTHING it could read the state before this edit, delete the mark and lose the edit.
+    .on_conflict(
+        OnConflict::column(invitation_sync::Column::ConferenceId)
+            .value(
+                invitation_sync::Column::MarkedMs,
+                Expr::col((invitation_sync::Entity, invitation_sync::Column::MarkedMs)),
+            )
+            .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// How many invitations of `conference` stand in calendars (their last message was a
+/// REQUEST).
+pub async fn standing(db: &impl ConnectionTrait, conference: i64) -> Result<u64> {
+    Ok(invitation::Entity::find()
+        .filter(invitation::Column::ConferenceId.eq(conference))
+        .filter(invitation::Column::Method.eq(Method::Request.as_str()))
+        .count(db)
+        .await?)
 }
 
 /// The conferences marked at or before `before_ms`, oldest first.

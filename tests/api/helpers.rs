@@ -101,7 +101,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     TestApp {
         address,
         db,
-        client: reqwest::Client::new(),
+        // An idle connection is not reused after 2 s, well before the server's keep-alive
+        // (5 s) closes it: a test that blocked its thread longer (running a checker) would
+        // otherwise write its next request on a connection the server has closed.
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("client"),
         admin_token,
         url,
         cleanup,

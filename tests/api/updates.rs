@@ -10,7 +10,7 @@ use std::time::Duration;
 use hoinghi::calendar::fold::unfold;
 use hoinghi::documents::templates::Templates;
 use hoinghi::services::invitations;
-use hoinghi::store::{invitation_sync, outbox};
+use hoinghi::store::{app_user, invitation_sync, outbox};
 use mail_parser::{MessageParser, MimeHeaders};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -470,6 +470,19 @@ store_test!(
             b["status"] = json!("cancelled");
         })
         .await;
+        // Deleting it now would lose the ledger before the cancellations go: refused,
+        // and nothing deleted.
+        let path = format!("/api/v1/conferences/{conference}");
+        let (status, body) = app.delete(&path).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"]["field"], "status", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("giấy mời")),
+            "{body}"
+        );
+        assert_eq!(app.get(&path).await.0, StatusCode::OK);
         sync_now(app).await;
         let new = rows_after(app, mark).await;
         assert!(new.iter().all(|r| r.delegate_id != Some(minh)));
@@ -492,6 +505,11 @@ store_test!(
         for r in calendars.iter().take(3) {
             checklist(&r.raw, "CANCEL");
         }
+        // Every cancellation is out: the conference may go, and its messages stay queued.
+        let (status, body) = app.delete(&path).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(app.get(&path).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(rows_after(app, mark).await.len(), new.len());
     }
 );
 
@@ -688,4 +706,96 @@ store_test!(calendar_feeds_are_secret_readable_and_revocable, |app| {
             .expect("body"),
     );
     assert!(ics.contains("STATUS:CANCELLED\r\n"), "{ics}");
+
+    // A feed shows only what its creator may still read: a member of the organiser's
+    // staff creates one; once their account is disabled, its URL answers 404.
+    let (_, c) = app.get(&format!("/api/v1/conferences/{conference}")).await;
+    let organiser = c["organiser_unit_id"].as_i64().expect("organiser");
+    let staff = app
+        .token_for(
+            "can-bo-so",
+            hoinghi::domain::kinds::Role::DepartmentStaff,
+            Some(organiser),
+        )
+        .await;
+    let (status, feed) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/feeds",
+            Some(&staff),
+            Some(&json!({"scope": "conference", "subject_id": conference})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let url = feed["url"].as_str().expect("url").to_owned();
+    let r = client.get(&url).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    app_user::Entity::update_many()
+        .col_expr(
+            app_user::Column::Disabled,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(app_user::Column::Login.eq("can-bo-so"))
+        .exec(&app.db)
+        .await
+        .expect("disable");
+    let r = client.get(&url).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 });
+
+/// PostgreSQL: an edit's mark holds the mark's row until the edit commits, so a sync,
+/// which deletes the mark first, waits for the edit and then reads what it wrote; it
+/// cannot read the state before the edit and drop its mark. (SQLite allows one writer at
+/// a time, so there a sync cannot start while an edit is open.)
+#[tokio::test]
+async fn an_open_edit_holds_its_conferences_mark_on_postgres() {
+    use hoinghi::services::ledger::{self, Touched};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if crate::helpers::postgres_base().is_none() {
+        eprintln!(
+            "skipped {}: HOINGHI_TEST_POSTGRES_URL is not set",
+            module_path!()
+        );
+        return;
+    }
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await;
+    let (conference, _, _, _) = first_round(&app).await;
+    // An edit not yet synced: the conference's mark stands.
+    put_back(&app, &format!("/api/v1/conferences/{conference}"), |_| {}).await;
+    let marks = invitation_sync::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("marks");
+    assert_eq!(marks.len(), 1);
+
+    let edit = app.db.begin().await.expect("begin");
+    ledger::mark(&edit, Touched::Conferences(vec![conference]))
+        .await
+        .expect("mark");
+    let other = sea_orm::Database::connect(&app.url)
+        .await
+        .expect("second pool");
+    let delete = format!("DELETE FROM invitation_sync WHERE conference_id = {conference}");
+    let sync = other.begin().await.expect("begin");
+    sync.execute_unprepared("SET LOCAL lock_timeout = '300ms'")
+        .await
+        .expect("set");
+    let err = sync
+        .execute_unprepared(&delete)
+        .await
+        .expect_err("the mark is locked by the open edit");
+    assert!(err.to_string().contains("lock timeout"), "{err}");
+    sync.rollback().await.expect("rollback");
+    edit.commit().await.expect("commit");
+    // The edit committed: the mark kept the time of the first unsynced edit, and the
+    // sync takes it.
+    let kept = invitation_sync::Entity::find()
+        .all(&other)
+        .await
+        .expect("marks");
+    assert_eq!(kept, marks);
+    let done = other.execute_unprepared(&delete).await.expect("delete");
+    assert_eq!(done.rows_affected(), 1);
+    other.close().await.expect("close");
+    app.finish().await;
+}

@@ -102,6 +102,36 @@ impl Resource for Conferences {
         Ok(crate::services::ledger::Touched::Conferences(vec![m.id]))
     }
 
+    /// Deleting a conference would drop its ledger, and with it every way to take its
+    /// invitations out of the delegates' calendars: refused while any still stands. Cancel
+    /// it first (status `cancelled`); once the cancellations are sent it can go.
+    async fn before_delete(db: &impl ConnectionTrait, m: &conference::Model) -> Result<()> {
+        // The row updated to itself: its lock on PostgreSQL (a sync of it, which locks it
+        // first, waits or has finished), the write lock on SQLite; then the count is the
+        // one the delete's cascade would remove.
+        <conference::Entity as sea_orm::EntityTrait>::update_many()
+            .col_expr(
+                conference::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::col(conference::Column::UpdatedAt),
+            )
+            .filter(conference::Column::Id.eq(m.id))
+            .exec(db)
+            .await?;
+        let standing = crate::services::ledger::standing(db, m.id).await?;
+        if standing == 0 {
+            return Ok(());
+        }
+        Err(crate::error::Error::Conflict {
+            field: Some("status".into()),
+            message: format!(
+                "Không thể xóa hội nghị mã {}: còn {standing} giấy mời đang có trong lịch của \
+                 người nhận. Hãy chuyển hội nghị sang trạng thái «cancelled» và chờ thư hủy \
+                 được gửi đi, rồi xóa.",
+                m.id
+            ),
+        })
+    }
+
     async fn check(
         db: &impl ConnectionTrait,
         i: &mut ConferenceInput,
