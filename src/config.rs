@@ -281,7 +281,24 @@ impl Settings {
     pub fn public_url(&self) -> String {
         match self.public_url.as_deref().map(str::trim) {
             Some(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
-            _ => format!("http://{}", self.bind),
+            _ => {
+                let local = format!("http://{}", self.bind);
+                self.warn_local_links(&local);
+                local
+            }
+        }
+    }
+
+    /// Warns that links sent out name `local`, this server's own address, when mail goes
+    /// over SMTP to real recipients (the file transport keeps mail on this machine).
+    pub fn warn_local_links(&self, local: &str) {
+        if self.mail_transport == MailTransport::Smtp {
+            tracing::warn!(
+                public_url = %local,
+                "public_url is not set: reply links and feed URLs in mail sent over SMTP name \
+                 this server's own address, which delegates may not reach; set \
+                 HOINGHI_PUBLIC_URL to the public HTTPS address"
+            );
         }
     }
 

@@ -91,14 +91,7 @@ impl Application {
                 let local = listener
                     .local_addr()
                     .map_or_else(|_| settings.public_url(), |a| format!("http://{a}"));
-                if settings.mail_transport == crate::config::MailTransport::Smtp {
-                    tracing::warn!(
-                        public_url = %local,
-                        "public_url is not set: reply links and feed URLs in mail sent over SMTP \
-                         name this server's own address, which delegates may not reach; set \
-                         HOINGHI_PUBLIC_URL to the public HTTPS address"
-                    );
-                }
+                settings.warn_local_links(&local);
                 local
             }
         };

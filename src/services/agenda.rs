@@ -201,15 +201,17 @@ async fn shift(db: &impl ConnectionTrait, i: agenda_item::Model, delta: TimeDelt
 }
 
 /// Delegates must hear of a changed agenda: the next invitation carries a higher sequence,
-/// and a conference with invitations out is marked for an update.
+/// and a conference with invitations out is marked for an update. The mark comes last,
+/// after the conference row, the order a sync takes their locks in (see `ledger::mark`).
 async fn bump_sequence(db: &impl ConnectionTrait, conf: conference::Model) -> Result<()> {
     use crate::services::ledger::{Touched, mark};
-    mark(db, Touched::Conferences(vec![conf.id])).await?;
+    let id = conf.id;
     let sequence = conf.sequence + 1;
     let mut am: conference::ActiveModel = conf.into();
     am.sequence = Set(sequence);
     am.updated_at = Set(store::now());
     am.update(db).await?;
+    mark(db, Touched::Conferences(vec![id])).await?;
     Ok(())
 }
 

@@ -169,7 +169,7 @@ pub async fn calendar(db: &impl ConnectionTrait, token: &str) -> Result<String> 
     let creator = match crate::services::auth::find_user(db, &feed.created_by).await? {
         Some(u) if !u.disabled => crate::services::auth::principal_of(db, u).await?,
         _ => {
-            tracing::info!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: its creator is gone or disabled");
+            tracing::debug!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: its creator is gone or disabled");
             return Err(not_found());
         }
     };
@@ -180,7 +180,7 @@ pub async fn calendar(db: &impl ConnectionTrait, token: &str) -> Result<String> 
     match authorize(db, &creator, &subject).await {
         Ok(()) => {}
         Err(Error::Forbidden(_) | Error::NotFound { .. }) => {
-            tracing::info!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: its creator may no longer read its subject");
+            tracing::debug!(feed_id = feed.id, creator = %feed.created_by, "calendar feed refused: the subject is gone or out of its creator's scope");
             return Err(not_found());
         }
         Err(e) => return Err(e),

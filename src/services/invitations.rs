@@ -1564,14 +1564,10 @@ pub async fn send(
     id: i64,
     public_url: &str,
 ) -> Result<Sent> {
-    let c = crate::services::agenda::editable(db, p, id).await?;
-    if c.status == ConferenceStatus::Draft {
-        return Err(Error::Conflict {
-            field: Some("status".into()),
-            message: "Hội nghị chưa công bố: hãy công bố trước khi gửi giấy mời.".into(),
-        });
-    }
-    let sent = sync(db, templates, id, public_url).await?;
+    crate::services::agenda::editable(db, p, id).await?;
+    let sent = sync(db, templates, id, public_url, Trigger::Send)
+        .await?
+        .ok_or_else(|| Error::Internal("a send that sent nothing".into()))?;
     tracing::info!(
         conference_id = id,
         method = %sent.method,
@@ -1589,12 +1585,26 @@ pub async fn send(
 /// drops older unsent messages of the same UIDs (an outdated invitation must not arrive
 /// after its update or cancellation), records the ledger, and clears the conference's
 /// sync mark. Concurrent syncs of one conference wait for each other.
+/// Why a sync runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// Someone sends the invitations (the first time, or again).
+    Send,
+    /// Changes were marked: only a conference whose invitations are out is synced.
+    Changes,
+}
+
+/// Syncs conference `id` in one transaction: takes its mark, fans out against the
+/// ledger, drops older unsent messages of the same UIDs, enqueues, writes the ledger.
+/// `None` when `trigger` is [`Trigger::Changes`] and there is nothing to sync (a draft,
+/// or nothing sent yet): the mark is dropped. A draft cannot be sent (409).
 pub async fn sync(
     db: &sea_orm::DatabaseConnection,
     templates: &Templates,
     id: i64,
     public_url: &str,
-) -> Result<Sent> {
+    trigger: Trigger,
+) -> Result<Option<Sent>> {
     use crate::store::invitation_sync;
     use sea_orm::TransactionTrait;
     let txn = db.begin().await?;
@@ -1610,6 +1620,44 @@ pub async fn sync(
             .await?;
     }
     invitation_sync::Entity::delete_by_id(id).exec(&txn).await?;
+    // Read under the lock: a status changed meanwhile is seen here.
+    let status = conference::Entity::find_by_id(id)
+        .select_only()
+        .column(conference::Column::Status)
+        .into_tuple::<ConferenceStatus>()
+        .one(&txn)
+        .await?;
+    let nothing_sent = || async {
+        crate::store::invitation::Entity::find()
+            .filter(crate::store::invitation::Column::ConferenceId.eq(id))
+            .one(&txn)
+            .await
+            .map(|r| r.is_none())
+    };
+    match (trigger, status) {
+        (_, None) => {
+            return Err(Error::NotFound {
+                entity: "conference",
+                label: "hội nghị",
+                id,
+            });
+        }
+        (Trigger::Send, Some(ConferenceStatus::Draft)) => {
+            return Err(Error::Conflict {
+                field: Some("status".into()),
+                message: "Hội nghị chưa công bố: hãy công bố trước khi gửi giấy mời.".into(),
+            });
+        }
+        (Trigger::Changes, Some(ConferenceStatus::Draft)) => {
+            txn.commit().await?;
+            return Ok(None);
+        }
+        (Trigger::Changes, Some(_)) if nothing_sent().await? => {
+            txn.commit().await?;
+            return Ok(None);
+        }
+        _ => {}
+    }
     let f = fan_out(&txn, templates, id, public_url).await?;
     let total = f.messages.len() as u64;
     let uids: Vec<String> = f.messages.iter().filter_map(|m| m.uid.clone()).collect();
@@ -1624,7 +1672,7 @@ pub async fn sync(
             "outbox: unsent messages replaced by newer ones"
         );
     }
-    Ok(Sent {
+    Ok(Some(Sent {
         conference_id: id,
         method: f.method.as_str().into(),
         enqueued,
@@ -1633,7 +1681,7 @@ pub async fn sync(
         cancellations: f.cancellations,
         superseded,
         problems: f.problems,
-    })
+    }))
 }
 
 /// Syncs every conference marked by a change at least `window` ago (so edits within the
@@ -1650,18 +1698,9 @@ pub async fn sync_due(
     let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
     let mut done = Vec::new();
     for id in ledger::marked(db, now.saturating_sub(window_ms)).await? {
-        let status = conference::Entity::find_by_id(id)
-            .select_only()
-            .column(conference::Column::Status)
-            .into_tuple::<ConferenceStatus>()
-            .one(db)
-            .await?;
-        if status.is_none_or(|s| s == ConferenceStatus::Draft) {
-            invitation_sync::Entity::delete_by_id(id).exec(db).await?;
-            continue;
-        }
-        match sync(db, templates, id, public_url).await {
-            Ok(sent) => {
+        match sync(db, templates, id, public_url, Trigger::Changes).await {
+            Ok(None) => {}
+            Ok(Some(sent)) => {
                 tracing::info!(
                     conference_id = id,
                     method = %sent.method,

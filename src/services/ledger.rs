@@ -2,8 +2,8 @@
 //! exactly the recipients it affects.
 //!
 //! - A write that may change invitations [`mark`]s the conferences it touches, in its own
-//!   transaction: a durable note that their invitations may be out of date. Only
-//!   conferences that have sent invitations are marked.
+//!   transaction: a durable note that their invitations may be out of date. Drafts are
+//!   not marked; a sync of a conference that has sent nothing yet sends nothing.
 //! - `services::invitations::sync` later builds what every recipient should hold now and
 //!   compares it with the ledger ([`Ledger::decide`]): an unchanged invitation is not
 //!   sent again; a changed one goes out as REQUEST with the same UID and a higher
@@ -21,7 +21,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::calendar::invite::{Invite, Method};
-use crate::domain::kinds::{MessageKind, Reply};
+use crate::domain::kinds::{ConferenceStatus, MessageKind, Reply};
 use crate::error::Result;
 use crate::store::{conference, invitation, invitation_sync};
 
@@ -32,8 +32,8 @@ pub enum Touched {
     Nothing,
     /// These conferences.
     Conferences(Vec<i64>),
-    /// Any conference with invitations out (a unit, a person, a hall, a speaker may
-    /// appear in any of them).
+    /// Any conference published or cancelled and not over (a unit, a person, a hall, a
+    /// speaker may appear in any of them).
     Any,
 }
 
@@ -58,57 +58,52 @@ fn now_ms() -> i64 {
 }
 
 /// Notes, in the caller's transaction, that the invitations of the conferences `touched`
-/// may be out of date: those that sent invitations (for [`Touched::Any`], only those not
-/// over yet). A conference marked already keeps the time of its first unsynced change,
-/// so that a stream of edits is still sent within the window.
+/// may be out of date: those published or cancelled (for [`Touched::Any`], only those
+/// not over yet). A conference marked already keeps the time of its first unsynced
+/// change, so that a stream of edits is still sent within the window.
+///
+/// Not only conferences with invitations out: an edit that runs beside the first send
+/// cannot see the ledger rows that send has not committed, and would be lost. A sync of
+/// a conference without ledger rows sends nothing (sending is deliberate) and drops the
+/// mark. Call it as a write's last statement: a sync locks the conference row and then
+/// the mark, and a write must not take them the other way round.
 pub async fn mark(db: &impl ConnectionTrait, touched: Touched) -> Result<()> {
-    // Any ledger row: a conference whose every invitation was cancelled still invites
-    // whoever is added next.
-    let mut q = invitation::Entity::find()
+    let q = conference::Entity::find()
         .select_only()
-        .column(invitation::Column::ConferenceId)
-        .distinct();
-    let any = match touched {
+        .column(conference::Column::Id)
+        .filter(conference::Column::Status.ne(ConferenceStatus::Draft));
+    let q = match touched {
         Touched::Nothing => return Ok(()),
         Touched::Conferences(ids) if ids.is_empty() => return Ok(()),
-        Touched::Conferences(ids) => {
-            q = q.filter(invitation::Column::ConferenceId.is_in(ids));
-            false
-        }
-        Touched::Any => true,
+        Touched::Conferences(ids) => q.filter(conference::Column::Id.is_in(ids)),
+        Touched::Any => q.filter(conference::Column::EndsAt.gt(Utc::now())),
     };
     let mut live: Vec<i64> = q.into_tuple().all(db).await?;
-    if any && !live.is_empty() {
-        live = conference::Entity::find()
-            .select_only()
-            .column(conference::Column::Id)
-            .filter(conference::Column::Id.is_in(live))
-            .filter(conference::Column::EndsAt.gt(Utc::now()))
-            .into_tuple()
-            .all(db)
-            .await?;
-    }
     if live.is_empty() {
         return Ok(());
     }
     // In id order: two writes marking the same conferences lock their marks in the same
-    // order, so they cannot deadlock.
+    // order, so they cannot deadlock; once each (PostgreSQL refuses a statement that
+    // updates a row twice).
     live.sort_unstable();
+    live.dedup();
     let at = now_ms();
     invitation_sync::Entity::insert_many(live.into_iter().map(|id| invitation_sync::ActiveModel {
         conference_id: sea_orm::ActiveValue::Set(id),
         marked_ms: sea_orm::ActiveValue::Set(at),
     }))
-    // Not DO NOTHING: a mark already there is updated to itself, which keeps the time of
-    // the first unsynced edit but takes the row's lock. A sync deletes the mark first, so
-    // on PostgreSQL it waits for this transaction and then reads what it wrote; with DO
-    // NOTHING it could read the state before this edit, delete the mark and lose the edit.
+    // Not DO NOTHING: a mark already there takes DO UPDATE … WHERE false, which writes
+    // nothing (it keeps the time of the first unsynced edit) but on PostgreSQL locks the
+    // row until this transaction ends. A sync deletes the mark first, so it waits for
+    // this edit and then reads what it wrote; with DO NOTHING it could read the state
+    // before this edit, delete the mark and lose the edit.
     .on_conflict(
         OnConflict::column(invitation_sync::Column::ConferenceId)
             .value(
                 invitation_sync::Column::MarkedMs,
                 Expr::col((invitation_sync::Entity, invitation_sync::Column::MarkedMs)),
             )
+            .action_and_where(Expr::val(false))
             .to_owned(),
     )
     .exec_without_returning(db)

@@ -316,6 +316,15 @@ store_test!(a_changed_place_reaches_only_its_delegate, |app| {
     // Syncing again sends nothing: every calendar holds what it should.
     let again = send(app, conference).await;
     assert_eq!(again["enqueued"], 0, "{again}");
+
+    // The conference is over (18/12/2024): it may be deleted although its invitations
+    // stand, and nobody is told.
+    let path = format!("/api/v1/conferences/{conference}");
+    let before = last_id(app).await;
+    let (status, body) = app.delete(&path).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert!(sync_now(app).await.is_empty());
+    assert!(rows_after(app, before).await.is_empty());
 });
 
 store_test!(edits_within_the_window_are_one_update_to_each, |app| {
@@ -455,7 +464,8 @@ store_test!(
             .chars()
             .take_while(char::is_ascii_hexdigit)
             .collect();
-        let r = reqwest::Client::new()
+        let r = app
+            .client
             .post(format!("{}/rsvp/{old_token}", app.address))
             .form(&[("reply", "accepted")])
             .send()
@@ -464,7 +474,17 @@ store_test!(
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
         // The conference is cancelled: every standing invitation gets its CANCEL, without a
-        // send, through the sync; Minh, cancelled already, gets nothing more.
+        // send, through the sync; Minh, cancelled already, gets nothing more. First it is
+        // moved to next year (the seed's date is past, and a conference that is over may
+        // be deleted at any time), and that update goes out.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/conferences/{conference}/reschedule"),
+                json!({"starts_at": "2027-12-15T08:00:00"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        sync_now(app).await;
         let mark = last_id(app).await;
         put_back(app, &format!("/api/v1/conferences/{conference}"), |b| {
             b["status"] = json!("cancelled");
@@ -531,7 +551,7 @@ store_test!(
         assert_eq!(token.len(), 32);
         assert!(text.contains(&format!("/rsvp/{token}?reply=declined")));
 
-        let client = reqwest::Client::new();
+        let client = &app.client;
         let page = format!("{}/rsvp/{token}", app.address);
         // Opening the link records nothing (mail scanners open links).
         let r = client
@@ -624,7 +644,7 @@ store_test!(calendar_feeds_are_secret_readable_and_revocable, |app| {
         .await;
     let person = lan["person_id"].as_i64().expect("person");
     let district = id_of(app, "ubnd-thuy-nguyen").await;
-    let client = reqwest::Client::new();
+    let client = &app.client;
     let mut urls = Vec::new();
     for (scope, subject) in [
         ("person", person),
@@ -799,3 +819,21 @@ async fn an_open_edit_holds_its_conferences_mark_on_postgres() {
     other.close().await.expect("close");
     app.finish().await;
 }
+
+store_test!(nothing_goes_out_before_the_first_send, |app| {
+    // Delegates added to a published conference mark it (an edit beside the first send
+    // must not be lost), but a sync sends nothing before someone sends: it drops the mark.
+    let (conference, _) = published_with_delegates(app).await;
+    let mark = invitation_sync::Entity::find_by_id(conference)
+        .one(&app.db)
+        .await
+        .expect("query");
+    assert!(mark.is_some(), "edits of a published conference are marked");
+    assert!(sync_now(app).await.is_empty());
+    assert!(rows_after(app, 0).await.is_empty(), "nothing is sent");
+    let mark = invitation_sync::Entity::find_by_id(conference)
+        .one(&app.db)
+        .await
+        .expect("query");
+    assert!(mark.is_none(), "the mark is dropped");
+});

@@ -103,13 +103,15 @@ impl Resource for Conferences {
     }
 
     /// Deleting a conference would drop its ledger, and with it every way to take its
-    /// invitations out of the delegates' calendars: refused while any still stands. Cancel
-    /// it first (status `cancelled`); once the cancellations are sent it can go.
+    /// invitations out of the delegates' calendars: refused while any still stands and
+    /// the conference is not over. Cancel it first; once the cancellations are sent it
+    /// can go. A conference that is over can always go (nobody is told of it).
     async fn before_delete(db: &impl ConnectionTrait, m: &conference::Model) -> Result<()> {
+        use sea_orm::EntityTrait;
         // The row updated to itself: its lock on PostgreSQL (a sync of it, which locks it
-        // first, waits or has finished), the write lock on SQLite; then the count is the
-        // one the delete's cascade would remove.
-        <conference::Entity as sea_orm::EntityTrait>::update_many()
+        // first, waits or has finished), the write lock on SQLite; then what is read is
+        // what the delete's cascade would remove.
+        conference::Entity::update_many()
             .col_expr(
                 conference::Column::UpdatedAt,
                 sea_orm::sea_query::Expr::col(conference::Column::UpdatedAt),
@@ -117,18 +119,41 @@ impl Resource for Conferences {
             .filter(conference::Column::Id.eq(m.id))
             .exec(db)
             .await?;
+        let Some(now) = conference::Entity::find_by_id(m.id).one(db).await? else {
+            return Ok(());
+        };
+        if now.ends_at <= chrono::Utc::now() {
+            return Ok(());
+        }
         let standing = crate::services::ledger::standing(db, m.id).await?;
         if standing == 0 {
             return Ok(());
         }
+        tracing::info!(
+            conference_id = m.id,
+            standing,
+            status = now.status.as_str(),
+            "delete refused: invitations still stand in calendars"
+        );
+        let what = format!(
+            "Không thể xóa hội nghị mã {}: còn {standing} giấy mời đang có trong lịch của \
+             người nhận.",
+            m.id
+        );
+        let message = if now.status == ConferenceStatus::Cancelled {
+            format!(
+                "{what} Thư hủy sẽ được gửi trong ít phút (hoặc ngay khi gửi lại giấy mời); \
+                 sau đó mới xóa được."
+            )
+        } else {
+            format!(
+                "{what} Hãy hủy hội nghị trước (trạng thái «đã hủy»): thư hủy sẽ được gửi \
+                 tới mọi người nhận, sau đó mới xóa được."
+            )
+        };
         Err(crate::error::Error::Conflict {
             field: Some("status".into()),
-            message: format!(
-                "Không thể xóa hội nghị mã {}: còn {standing} giấy mời đang có trong lịch của \
-                 người nhận. Hãy chuyển hội nghị sang trạng thái «cancelled» và chờ thư hủy \
-                 được gửi đi, rồi xóa.",
-                m.id
-            ),
+            message,
         })
     }
 
