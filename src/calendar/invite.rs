@@ -25,7 +25,7 @@ use crate::domain::text::nfc;
 pub const PRODID: &str = "-//hoinghi//hoinghi//VI";
 
 /// REQUEST (an invitation or its update) or CANCEL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
     Request,
     Cancel,
@@ -42,7 +42,7 @@ impl Method {
 }
 
 /// A name and a mailbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Party {
     pub name: String,
     pub email: String,
@@ -57,7 +57,7 @@ pub struct Attendee {
 }
 
 /// The hours of one day of the conference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Day {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -273,6 +273,22 @@ enum Part {
     Line(String),
 }
 
+/// What [`Prepared::key`] compares.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TemplateKey<'a> {
+    method: Method,
+    sequence: u32,
+    stamp: DateTime<Utc>,
+    time_zone: &'static str,
+    days: &'a [Day],
+    summary: &'a str,
+    description: &'a str,
+    url: Option<&'a str>,
+    organizer: &'a Party,
+    attendees: usize,
+    alarms: &'a [chrono::Duration],
+}
+
 /// Markers for the per-delegate values, from the Unicode private use area; the same
 /// characters in the template's own texts are replaced by U+FFFD first.
 const UID: &str = "\u{E000}";
@@ -283,6 +299,24 @@ const ROLE: &str = "\u{E004}";
 const PARTSTAT: &str = "\u{E005}";
 
 impl Prepared {
+    /// All `invite` says but its UID, LOCATION and attendee: invitations with equal keys
+    /// render from one `Prepared`.
+    pub fn key(invite: &Invite) -> TemplateKey<'_> {
+        TemplateKey {
+            method: invite.method,
+            sequence: invite.sequence,
+            stamp: invite.stamp,
+            time_zone: invite.time_zone.name(),
+            days: &invite.days,
+            summary: &invite.summary,
+            description: &invite.description,
+            url: invite.url.as_deref(),
+            organizer: &invite.organizer,
+            attendees: invite.attendees.len(),
+            alarms: &invite.alarms,
+        }
+    }
+
     /// Prepares `template`: its UID, LOCATION and attendees are replaced by each
     /// delegate's at [`Prepared::render`].
     pub fn new(template: &Invite) -> Self {

@@ -16,13 +16,13 @@
 //! bridge point gets the bridge point's place, never the passcode.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::calendar::invite::{Attendee, Day, Invite, Method, Party};
+use crate::calendar::invite::{Attendee, Day, Invite, Method, Party, Prepared};
 use crate::documents::agenda::{self, time_zone};
 use crate::documents::templates::Templates;
 use crate::domain::format;
@@ -84,6 +84,12 @@ pub struct Context {
     host: String,
     /// Where hoinghi is reached from outside (`public_url`), for reply links.
     pub public_url: String,
+    /// DTSTAMP of every message of this fan-out: when it was built (whole seconds).
+    stamp: DateTime<Utc>,
+    /// Calendars prepared for this fan-out, by all an invitation says but its UID,
+    /// LOCATION and attendee: delegates at one place share one, and each invitation
+    /// only writes its own lines (`calendar::invite::Prepared`).
+    prepared: std::sync::Mutex<HashMap<u64, Vec<(Invite, Prepared)>>>,
 }
 
 impl Context {
@@ -198,7 +204,44 @@ impl Context {
             host,
             public_url: String::new(),
             conference: c,
+            stamp: Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now),
+            prepared: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The calendar of `invite`: written from a [`Prepared`] calendar shared with the
+    /// other invitations that differ only in UID, LOCATION and attendee.
+    fn ics(&self, invite: &Invite) -> String {
+        let [attendee] = invite.attendees.as_slice() else {
+            return crate::calendar::invite::to_ics(invite);
+        };
+        let key = Prepared::key(invite);
+        let hash = {
+            use std::hash::{BuildHasher, RandomState};
+            static STATE: std::sync::LazyLock<RandomState> =
+                std::sync::LazyLock::new(RandomState::new);
+            STATE.hash_one(&key)
+        };
+        let mut out = String::with_capacity(2048);
+        {
+            let mut cache = self
+                .prepared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let bucket = cache.entry(hash).or_default();
+            let at = match bucket.iter().position(|(t, _)| Prepared::key(t) == key) {
+                Some(at) => at,
+                None => {
+                    bucket.push((invite.clone(), Prepared::new(invite)));
+                    bucket.len() - 1
+                }
+            };
+            bucket[at]
+                .1
+                .render(&invite.uid, &invite.location, attendee, &mut out);
+        }
+        debug_assert_eq!(out, crate::calendar::invite::to_ics(invite));
+        out
     }
 
     /// What an invitation of this conference says now: REQUEST while it stands, CANCEL
@@ -230,7 +273,7 @@ impl Context {
             method,
             uid,
             sequence: self.sequence(),
-            stamp: Utc::now(),
+            stamp: self.stamp,
             time_zone: self.time_zone,
             days: self.days.clone(),
             summary: self.conference.title.clone(),
@@ -394,7 +437,7 @@ impl Context {
             html: render(templates, "email/invitation.html", &body)?,
             calendar: Some(Calendar {
                 method: invite.method,
-                ics: crate::calendar::invite::to_ics(invite),
+                ics: self.ics(invite),
             }),
             message_id: crate::mail::message_id(
                 self.conference.id,
