@@ -207,6 +207,21 @@ fn line<'a>(ics: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {prefix} in {ics}"))
 }
 
+/// The secret of the first reply link (`/rsvp/{token}`) in a message's text.
+pub(crate) fn reply_token(raw: &[u8]) -> String {
+    let text = MessageParser::default()
+        .parse(raw)
+        .expect("parses")
+        .body_text(0)
+        .expect("text")
+        .into_owned();
+    let start = text.find("/rsvp/").expect("a reply link in the body") + "/rsvp/".len();
+    text[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
 /// `POST …/invitations/send` (202): what it did.
 async fn send(app: &TestApp, conference: i64) -> Value {
     let (status, sent) = app
@@ -221,7 +236,9 @@ async fn send(app: &TestApp, conference: i64) -> Value {
 
 /// Sends the first round; returns (conference, delegates, the outbox's last id, the
 /// first round's rows by delegate).
-async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
+pub(crate) async fn first_round(
+    app: &TestApp,
+) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
     let (conference, delegates) = published_with_delegates(app).await;
     send(app, conference).await;
     let rows = rows_after(app, 0).await;
@@ -453,17 +470,7 @@ store_test!(
             ]
         );
         // The old address's reply link no longer answers for the new recipient.
-        let text = MessageParser::default()
-            .parse(&first[&lan].raw)
-            .expect("parses")
-            .body_text(0)
-            .expect("text")
-            .into_owned();
-        let start = text.find("/rsvp/").expect("a reply link") + "/rsvp/".len();
-        let old_token: String = text[start..]
-            .chars()
-            .take_while(char::is_ascii_hexdigit)
-            .collect();
+        let old_token = reply_token(&first[&lan].raw);
         let r = app
             .client
             .post(format!("{}/rsvp/{old_token}", app.address))
@@ -543,11 +550,7 @@ store_test!(
             .parse(&first[&lan].raw)
             .expect("parses");
         let text = m.body_text(0).expect("text").into_owned();
-        let start = text.find("/rsvp/").expect("a reply link in the body");
-        let token: String = text[start + "/rsvp/".len()..]
-            .chars()
-            .take_while(char::is_ascii_hexdigit)
-            .collect();
+        let token = reply_token(&first[&lan].raw);
         assert_eq!(token.len(), 32);
         assert!(text.contains(&format!("/rsvp/{token}?reply=declined")));
 
