@@ -81,9 +81,13 @@ pub async fn move_item(
             id: item_id,
         });
     }
+    resolve(&conf, body.starts_at, "starts_at")?;
+    let txn = db.begin().await?;
+    // Locked first, then read again: what the move is computed from is what it writes.
+    let conf = locked(&txn, conference_id).await?;
+    let item = crud::find::<AgendaItems>(&txn, item_id).await?;
     let new_start = resolve(&conf, body.starts_at, "starts_at")?;
     let delta = new_start - item.starts_at;
-    let txn = db.begin().await?;
     let items = agenda_of(&txn, conference_id).await?;
     for i in items {
         let later = (i.starts_at, i.id) > (item.starts_at, item.id);
@@ -113,6 +117,7 @@ pub async fn insert_item(
     }
     let (start, end) = (body.item.starts_at.instant(), body.item.ends_at.instant());
     let txn = db.begin().await?;
+    let conf = locked(&txn, conf.id).await?;
     if body.reflow {
         for i in agenda_of(&txn, conference_id).await? {
             if i.starts_at >= start {
@@ -135,9 +140,11 @@ pub async fn reschedule(
     body: Reschedule,
 ) -> Result<AgendaChange> {
     let conf = editable(db, p, conference_id).await?;
+    resolve(&conf, body.starts_at, "starts_at")?;
+    let txn = db.begin().await?;
+    let conf = locked(&txn, conference_id).await?;
     let new_start = resolve(&conf, body.starts_at, "starts_at")?;
     let delta = new_start - conf.starts_at;
-    let txn = db.begin().await?;
     for i in agenda_of(&txn, conference_id).await? {
         shift(&txn, i, delta).await?;
     }
@@ -151,6 +158,17 @@ pub async fn reschedule(
     txn.commit().await?;
     tracing::info!(conference_id, delta = %delta, user = %p.login, "conference rescheduled");
     change(db, conference_id).await
+}
+
+/// Conference `id` locked for the transaction and read afresh (404 when it is gone).
+async fn locked(db: &impl ConnectionTrait, id: i64) -> Result<conference::Model> {
+    crate::services::resources::conference::lock(db, id)
+        .await?
+        .ok_or(Error::NotFound {
+            entity: "conference",
+            label: "hội nghị",
+            id,
+        })
 }
 
 /// The conference, if `p` may change it (as for a write of the conference itself).
@@ -243,14 +261,15 @@ pub async fn publish(
     conference_id: i64,
     body: Publish,
 ) -> Result<AgendaChange> {
-    let conf = editable(db, p, conference_id).await?;
+    editable(db, p, conference_id).await?;
+    let txn = db.begin().await?;
+    let conf = locked(&txn, conference_id).await?;
     if conf.status == ConferenceStatus::Cancelled {
         return Err(Error::Conflict {
             field: Some("status".into()),
             message: "Hội nghị đã hủy không thể công bố lại; hãy tạo hội nghị mới.".into(),
         });
     }
-    let txn = db.begin().await?;
     if conf.status != ConferenceStatus::Published {
         let mut am: conference::ActiveModel = conf.clone().into();
         am.status = Set(ConferenceStatus::Published);

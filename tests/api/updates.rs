@@ -840,3 +840,33 @@ store_test!(nothing_goes_out_before_the_first_send, |app| {
         .expect("query");
     assert!(mark.is_none(), "the mark is dropped");
 });
+
+store_test!(concurrent_reschedules_each_raise_the_sequence, |app| {
+    // Eight reschedules at once, each to a time of its own: each is computed from the
+    // conference as it is once locked, so none is lost (each raises the sequence by one)
+    // and none fails because another wrote first.
+    let (conference, _) = published_with_delegates(app).await;
+    let path = format!("/api/v1/conferences/{conference}");
+    let (_, before) = app.get(&path).await;
+    let sequence = before["sequence"].as_i64().expect("sequence");
+    let target = format!("{path}/reschedule");
+    let moves = (0..8).map(|i| {
+        app.post(
+            &target,
+            json!({"starts_at": format!("2027-12-15T08:{:02}:00", i * 5)}),
+        )
+    });
+    for (status, body) in futures_util::future::join_all(moves).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, after) = app.get(&path).await;
+    assert_eq!(after["sequence"].as_i64(), Some(sequence + 8), "{after}");
+    // The length of the conference is what it was: no move used a stale start.
+    let length = |c: &Value| {
+        let at = |k: &str| {
+            chrono::DateTime::parse_from_rfc3339(c[k].as_str().expect("instant")).expect("rfc3339")
+        };
+        at("ends_at") - at("starts_at")
+    };
+    assert_eq!(length(&after), length(&before));
+});

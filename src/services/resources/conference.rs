@@ -107,19 +107,9 @@ impl Resource for Conferences {
     /// the conference is not over. Cancel it first; once the cancellations are sent it
     /// can go. A conference that is over can always go (nobody is told of it).
     async fn before_delete(db: &impl ConnectionTrait, m: &conference::Model) -> Result<()> {
-        use sea_orm::EntityTrait;
-        // The row updated to itself: its lock on PostgreSQL (a sync of it, which locks it
-        // first, waits or has finished), the write lock on SQLite; then what is read is
-        // what the delete's cascade would remove.
-        conference::Entity::update_many()
-            .col_expr(
-                conference::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::col(conference::Column::UpdatedAt),
-            )
-            .filter(conference::Column::Id.eq(m.id))
-            .exec(db)
-            .await?;
-        let Some(now) = conference::Entity::find_by_id(m.id).one(db).await? else {
+        // Locked first: a sync of it waits or has finished, and what is read is what the
+        // delete's cascade would remove.
+        let Some(now) = lock(db, m.id).await? else {
             return Ok(());
         };
         if now.ends_at <= chrono::Utc::now() {
@@ -353,4 +343,23 @@ impl Resource for Conferences {
     ) -> Result<Vec<i64>> {
         Ok(vec![m.organiser_unit_id])
     }
+}
+
+/// Locks conference `id` for the rest of the caller's transaction and reads it afresh
+/// (`None` when it is gone). The row is updated to itself: on PostgreSQL that takes its
+/// row lock (a sync of it, or another change of it, waits or has finished); on SQLite it
+/// is the transaction's first write, so the transaction holds the write lock before it
+/// reads (a transaction that reads first and writes later fails when another writer
+/// commits in between).
+pub(crate) async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<conference::Model>> {
+    use sea_orm::EntityTrait;
+    conference::Entity::update_many()
+        .col_expr(
+            conference::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::col(conference::Column::UpdatedAt),
+        )
+        .filter(conference::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(conference::Entity::find_by_id(id).one(db).await?)
 }
