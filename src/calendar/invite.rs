@@ -299,6 +299,22 @@ const ROLE: &str = "\u{E004}";
 const PARTSTAT: &str = "\u{E005}";
 
 impl Prepared {
+    /// Whether [`Prepared::render`] gives what [`to_ics`] gives for `invite`: not when its
+    /// texts hold the private-use characters this uses as markers (they would be
+    /// replaced by U+FFFD).
+    pub fn supports(invite: &Invite) -> bool {
+        let marked = |s: &str| s.contains(|c: char| ('\u{E000}'..='\u{E005}').contains(&c));
+        ![
+            invite.summary.as_str(),
+            &invite.description,
+            &invite.organizer.name,
+            &invite.organizer.email,
+            invite.url.as_deref().unwrap_or(""),
+        ]
+        .into_iter()
+        .any(marked)
+    }
+
     /// All `invite` says but its UID, LOCATION and attendee: invitations with equal keys
     /// render from one `Prepared`.
     pub fn key(invite: &Invite) -> TemplateKey<'_> {
@@ -356,9 +372,13 @@ impl Prepared {
         let mut parts = Vec::new();
         let mut fixed = String::with_capacity(raw.len());
         for line in raw.split("\r\n").filter(|l| !l.is_empty()) {
-            let line = line
-                .replace("ROLE=REQ-PARTICIPANT", &format!("ROLE={ROLE}"))
-                .replace("PARTSTAT=NEEDS-ACTION", &format!("PARTSTAT={PARTSTAT}"));
+            // Only the attendee's own parameters: the same words in a text stay as they are.
+            let line = if line.starts_with("ATTENDEE") {
+                line.replace("ROLE=REQ-PARTICIPANT", &format!("ROLE={ROLE}"))
+                    .replace("PARTSTAT=NEEDS-ACTION", &format!("PARTSTAT={PARTSTAT}"))
+            } else {
+                line.to_owned()
+            };
             if [UID, LOCATION, CN, EMAIL, ROLE, PARTSTAT]
                 .iter()
                 .any(|m| line.contains(m))
@@ -647,6 +667,13 @@ mod tests {
     }
 
     #[test]
+    fn texts_with_the_marker_characters_are_not_prepared() {
+        let mut marked = morning(Method::Request);
+        marked.summary.push('\u{E001}');
+        assert!(!Prepared::supports(&marked));
+    }
+
+    #[test]
     fn a_prepared_invitation_renders_exactly_what_to_ics_writes() {
         let names = [
             "Nguyễn Văn \"An\", Hiệu trưởng",
@@ -665,7 +692,18 @@ mod tests {
                 ends_at: utc("2024-12-17T04:30:00Z"),
             },
         ];
-        for base in [morning(Method::Request), morning(Method::Cancel), series] {
+        // A text holding the attendee's parameter words keeps them.
+        let mut wordy = morning(Method::Request);
+        wordy.description =
+            "Ghi chú: ROLE=REQ-PARTICIPANT và PARTSTAT=NEEDS-ACTION là tham số của ATTENDEE."
+                .into();
+        for base in [
+            morning(Method::Request),
+            morning(Method::Cancel),
+            series,
+            wordy,
+        ] {
+            assert!(Prepared::supports(&base));
             let prepared = Prepared::new(&base);
             for (n, name) in names.iter().enumerate() {
                 let mut one = base.clone();

@@ -215,6 +215,9 @@ impl Context {
         let [attendee] = invite.attendees.as_slice() else {
             return crate::calendar::invite::to_ics(invite);
         };
+        if !Prepared::supports(invite) {
+            return crate::calendar::invite::to_ics(invite);
+        }
         let key = Prepared::key(invite);
         let hash = {
             use std::hash::{BuildHasher, RandomState};
@@ -1623,11 +1626,6 @@ pub async fn send(
     Ok(sent)
 }
 
-/// Brings the calendars of conference `id`'s recipients up to date, in one transaction:
-/// builds what each should hold ([`fan_out`]), enqueues what differs from the ledger,
-/// drops older unsent messages of the same UIDs (an outdated invitation must not arrive
-/// after its update or cancellation), records the ledger, and clears the conference's
-/// sync mark. Concurrent syncs of one conference wait for each other.
 /// Why a sync runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -1637,9 +1635,11 @@ pub enum Trigger {
     Changes,
 }
 
-/// Syncs conference `id` in one transaction: takes its mark, fans out against the
-/// ledger, drops older unsent messages of the same UIDs, enqueues, writes the ledger.
-/// `None` when `trigger` is [`Trigger::Changes`] and there is nothing to sync (a draft,
+/// Brings the calendars of conference `id`'s recipients up to date, in one transaction:
+/// builds what each should hold ([`fan_out`]), enqueues what differs from the ledger,
+/// drops older unsent messages of the same UIDs (an outdated invitation must not arrive
+/// after its update or cancellation), records the ledger, and clears the conference's
+/// sync mark. Concurrent syncs of one conference wait for each other. `None` when `trigger` is [`Trigger::Changes`] and there is nothing to sync (a draft,
 /// or nothing sent yet): the mark is dropped. A draft cannot be sent (409).
 pub async fn sync(
     db: &sea_orm::DatabaseConnection,

@@ -34,7 +34,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections.max(1))
         .min_connections(1)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // A writer waits this long for SQLite's write lock before "database is locked":
+        // a sync of a large conference holds it for seconds (sqlx's default is 5 s).
+        .map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::from_secs(30)));
     let db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;

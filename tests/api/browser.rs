@@ -39,9 +39,15 @@ store_test!(a_delegate_answers_from_the_reply_page_in_chromium, |app| {
     let lan = delegates[0];
     let token = reply_token(&first[&lan].raw);
     // ES modules resolve `playwright-core` from the script's own directory.
-    let runner = dir.join("hoinghi-rsvp.mjs");
+    // One file per test: the SQLite and PostgreSQL runs copy it at the same time.
+    let runner = dir.join(format!(
+        "hoinghi-rsvp-{}-{}.mjs",
+        std::process::id(),
+        app.address.rsplit(':').next().unwrap_or("0")
+    ));
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/rsvp.mjs");
     std::fs::copy(source, &runner).expect("copy the browser script");
+    let cleanup = runner.clone();
     let url = format!("{}/rsvp/{token}?reply=accepted", app.address);
     // On a blocking thread: the browser talks to the app, whose pool (PostgreSQL) opens
     // connections on this test's runtime, which must keep running meanwhile.
@@ -56,6 +62,7 @@ store_test!(a_delegate_answers_from_the_reply_page_in_chromium, |app| {
     })
     .await
     .expect("the browser run");
+    let _ = std::fs::remove_file(cleanup);
     let (_, c) = app.get(&format!("/api/v1/conferences/{conference}")).await;
     let before = &seen["before"];
     assert_eq!(before["http"], 200, "{seen}");

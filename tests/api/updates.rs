@@ -849,6 +849,8 @@ store_test!(concurrent_reschedules_each_raise_the_sequence, |app| {
     let path = format!("/api/v1/conferences/{conference}");
     let (_, before) = app.get(&path).await;
     let sequence = before["sequence"].as_i64().expect("sequence");
+    let before_offsets = offsets(app, conference).await;
+    assert!(!before_offsets.is_empty(), "the seeded agenda");
     let target = format!("{path}/reschedule");
     let moves = (0..8).map(|i| {
         app.post(
@@ -861,12 +863,27 @@ store_test!(concurrent_reschedules_each_raise_the_sequence, |app| {
     }
     let (_, after) = app.get(&path).await;
     assert_eq!(after["sequence"].as_i64(), Some(sequence + 8), "{after}");
-    // The length of the conference is what it was: no move used a stale start.
-    let length = |c: &Value| {
-        let at = |k: &str| {
-            chrono::DateTime::parse_from_rfc3339(c[k].as_str().expect("instant")).expect("rfc3339")
-        };
-        at("ends_at") - at("starts_at")
-    };
-    assert_eq!(length(&after), length(&before));
+    // Every agenda item kept its place in the day: a move computed from a stale start
+    // would shift the agenda by another amount than the conference.
+    assert_eq!(offsets(app, conference).await, before_offsets);
 });
+
+/// Each agenda item's start, in seconds after the conference's start.
+async fn offsets(app: &TestApp, conference: i64) -> Vec<i64> {
+    let at = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("instant")).expect("rfc3339")
+    };
+    let (_, c) = app.get(&format!("/api/v1/conferences/{conference}")).await;
+    let (status, items) = app
+        .get(&format!(
+            "/api/v1/agenda-items?conference={conference}&per_page=500"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{items}");
+    items["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (at(&i["starts_at"]) - at(&c["starts_at"])).num_seconds())
+        .collect()
+}
