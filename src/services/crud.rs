@@ -156,6 +156,13 @@ pub trait Resource: Sized + 'static {
         None
     }
 
+    /// Runs first in an update's transaction: the row locked and read afresh, which then
+    /// stands for the row before the update in `after_write` (a conference computes its
+    /// sequence from it). `None`: the row read before the transaction stands.
+    async fn before_update(_db: &impl ConnectionTrait, _id: i64) -> Result<Option<ModelOf<Self>>> {
+        Ok(None)
+    }
+
     /// Runs first in the delete's transaction: an `Err` refuses the delete (a conference
     /// whose invitations still stand in calendars). One that reads must write first (lock
     /// the row), so that on SQLite the transaction holds the write lock before it reads.
@@ -565,8 +572,9 @@ where
     am.set(R::id_column(), id.into());
     am.not_set(column::<R>("created_at")?);
     let txn = db.begin().await?;
+    let fresh = R::before_update(&txn, id).await?;
     let m = am.update(&txn).await?;
-    let m = R::after_write(&txn, m, &input, Some(&existing)).await?;
+    let m = R::after_write(&txn, m, &input, Some(fresh.as_ref().unwrap_or(&existing))).await?;
     let touched = R::touched(&txn, &m)
         .await?
         .and(R::touched(&txn, &existing).await?);

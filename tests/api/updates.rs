@@ -887,3 +887,44 @@ async fn offsets(app: &TestApp, conference: i64) -> Vec<i64> {
         .map(|i| (at(&i["starts_at"]) - at(&c["starts_at"])).num_seconds())
         .collect()
 }
+
+store_test!(
+    a_conference_edit_beside_reschedules_never_lowers_the_sequence,
+    |app| {
+        // Four edits of the whole conference (each a new title) and four reschedules (each to
+        // a time of its own), all at once: every one changes what calendars show, so the
+        // sequence grows by eight, whatever order they commit in.
+        let (conference, _) = published_with_delegates(app).await;
+        let path = format!("/api/v1/conferences/{conference}");
+        let (_, mut body) = app.get(&path).await;
+        let sequence = body["sequence"].as_i64().expect("sequence");
+        for k in ["id", "sequence", "created_at", "updated_at"] {
+            body.as_object_mut().expect("object").remove(k);
+        }
+        let target = format!("{path}/reschedule");
+        let edits: Vec<Value> = (0..4)
+            .map(|i| {
+                let mut b = body.clone();
+                b["title"] = json!(format!("Hội nghị tập huấn, lần sửa {i}"));
+                b
+            })
+            .collect();
+        let puts = edits.into_iter().map(|b| app.put(&path, b));
+        let moves = (0..4).map(|i| {
+            app.post(
+                &target,
+                json!({"starts_at": format!("2027-12-15T09:{:02}:00", i * 5)}),
+            )
+        });
+        let (puts, moves) = futures_util::future::join(
+            futures_util::future::join_all(puts),
+            futures_util::future::join_all(moves),
+        )
+        .await;
+        for (status, body) in puts.into_iter().chain(moves) {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (_, after) = app.get(&path).await;
+        assert_eq!(after["sequence"].as_i64(), Some(sequence + 8), "{after}");
+    }
+);

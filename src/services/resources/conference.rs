@@ -102,6 +102,15 @@ impl Resource for Conferences {
         Ok(crate::services::ledger::Touched::Conferences(vec![m.id]))
     }
 
+    /// Locked and read afresh: the sequence grows from the row as it is now, not from a
+    /// copy read before another change (an agenda move) committed.
+    async fn before_update(
+        db: &impl ConnectionTrait,
+        id: i64,
+    ) -> Result<Option<conference::Model>> {
+        lock(db, id).await
+    }
+
     /// Deleting a conference would drop its ledger, and with it every way to take its
     /// invitations out of the delegates' calendars: refused while any still stands and
     /// the conference is not over. Cancel it first; once the cancellations are sent it
