@@ -45,8 +45,8 @@ pub struct Settings {
     /// HTTP worker threads; 0 means one per CPU.
     #[serde(default)]
     pub workers: usize,
-    /// How long a list's `total` may be reused, in milliseconds, unless a write request
-    /// came first; 0 counts on every page.
+    /// How long a list's `total` and page anchors may be reused, in milliseconds, unless
+    /// a write request came first; 0 reads them for every page.
     #[serde(default = "default_list_total_ttl_ms")]
     pub list_total_ttl_ms: u64,
     /// How long the user behind a token or session is reused, in milliseconds, unless a

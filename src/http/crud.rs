@@ -36,7 +36,7 @@ async fn list<R: Resource>(
 where
     ModelOf<R>: Send + Sync,
 {
-    Ok(HttpResponse::Ok().json(crud::list::<R>(&state.db, &state.counts, &p, &query).await?))
+    Ok(HttpResponse::Ok().json(crud::list::<R>(&state.db, &state.lists, &p, &query).await?))
 }
 
 async fn get<R: Resource>(

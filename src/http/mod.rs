@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Settings;
 use crate::documents::templates::Templates;
 use crate::services::auth::Principal;
-use crate::services::recent::{Counts, Recent};
+use crate::services::recent::{Lists, Recent};
 
 pub mod auth;
 pub mod checks;
@@ -30,8 +30,8 @@ pub mod replies;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub openapi: String,
-    /// List totals, forgotten after every write request.
-    pub counts: Counts,
+    /// List totals and page anchors, forgotten after every write request.
+    pub lists: Lists,
     /// The principal (and expiry) of recently seen secrets, by their hash; forgotten after
     /// every write request (revoking a token or signing out is one).
     pub principals: Recent<(Principal, Option<DateTime<Utc>>)>,
@@ -180,7 +180,7 @@ pub fn server(
         public_url,
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),
-        counts: Counts::new(Duration::from_millis(settings.list_total_ttl_ms)),
+        lists: Lists::new(Duration::from_millis(settings.list_total_ttl_ms)),
         principals: Recent::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
         templates,
     });
@@ -198,7 +198,7 @@ pub fn server(
                 async move {
                     let response = response.await;
                     if write {
-                        state.counts.invalidate();
+                        state.lists.invalidate();
                         state.principals.invalidate();
                     }
                     response

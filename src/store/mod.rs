@@ -37,7 +37,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .sqlx_logging(false)
         // A writer waits this long for SQLite's write lock before "database is locked":
         // a sync of a large conference holds it for seconds (sqlx's default is 5 s).
-        .map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::from_secs(30)));
+        .map_sqlx_sqlite_opts(|o| {
+            o.busy_timeout(std::time::Duration::from_secs(30))
+                // Room for a whole page of the largest size (500 rows): the connection's
+                // worker thread hands rows over without stopping to wait for the reader
+                // (sqlx's default, 50, made it sleep and be woken again within a page).
+                .row_buffer_size(512)
+        });
     let db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;

@@ -423,3 +423,139 @@ store_test!(moving_a_unit_moves_its_subtree, |app| {
     );
     assert_eq!(error_field(&body), "parent_id");
 });
+
+store_test!(deep_offset_pages_from_anchors_match_a_full_read, |app| {
+    use hoinghi::domain::kinds::UnitKind;
+    use hoinghi::store::unit;
+    use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+    // 1,234 units under one root, written straight to the store. Their order (by `path`,
+    // `/1/10/` before `/1/2/`) is not the order of their ids, and a kind filter keeps
+    // every other one: pages far down both lists start from anchors (every 500th row).
+    let root = app
+        .unit("UBND tỉnh A", "people_committee", None, None)
+        .await;
+    let now = chrono::Utc::now().naive_utc();
+    let rows: Vec<unit::ActiveModel> = (root + 1..=root + 1234)
+        .map(|id| unit::ActiveModel {
+            id: Set(id),
+            parent_id: Set(Some(root)),
+            path: Set(format!("/{root}/{id}/")),
+            kind: Set(if id % 2 == 0 {
+                UnitKind::School
+            } else {
+                UnitKind::Other
+            }),
+            name: Set(format!("Đơn vị số {id}")),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        unit::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .expect("insert units");
+    }
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        app.db
+            .execute_unprepared(
+                "SELECT setval(pg_get_serial_sequence('unit', 'id'), MAX(id)) FROM unit",
+            )
+            .await
+            .expect("move the id sequence past the rows written");
+    }
+
+    // Every row, in order, by keyset pages.
+    async fn all(app: &TestApp, filter: &str) -> Vec<i64> {
+        let mut seen = Vec::new();
+        let mut url = format!("/api/v1/units?per_page=500{filter}");
+        loop {
+            let (status, page) = app.get(&url).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            seen.extend(ids(&page));
+            match page["next_after"].as_i64() {
+                Some(a) => url = format!("/api/v1/units?per_page=500&after={a}{filter}"),
+                None => return seen,
+            }
+        }
+    }
+    async fn page(app: &TestApp, filter: &str, per_page: usize, page: usize) -> Vec<i64> {
+        let (status, p) = app
+            .get(&format!(
+                "/api/v1/units?per_page={per_page}&page={page}{filter}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        ids(&p)
+    }
+    fn slice(all: &[i64], per_page: usize, page: usize) -> Vec<i64> {
+        all.iter()
+            .skip(per_page * (page - 1))
+            .take(per_page)
+            .copied()
+            .collect()
+    }
+
+    for filter in ["", "&kind=school"] {
+        let expected = all(app, filter).await;
+        let total = if filter.is_empty() { 1235 } else { 617 };
+        assert_eq!(expected.len(), total, "{filter}");
+        assert_ne!(
+            expected,
+            {
+                let mut sorted = expected.clone();
+                sorted.sort_unstable();
+                sorted
+            },
+            "path order differs from id order"
+        );
+        // Offsets before the first anchor, on one, just after, between and past the end.
+        for (per_page, n) in [
+            (100, 1),
+            (100, 5),
+            (100, 6),
+            (100, 11),
+            (100, 13),
+            (7, 72),
+            (500, 2),
+            (500, 3),
+            (499, 2),
+            (250, 5),
+            (100, 14),
+        ] {
+            assert_eq!(
+                page(app, filter, per_page, n).await,
+                slice(&expected, per_page, n),
+                "{filter} per_page={per_page} page={n}"
+            );
+        }
+    }
+
+    // The row at position 500 (an anchor of the full list) deleted behind the server's
+    // back, just after the anchors were read: the page is read without it.
+    let expected = all(app, "").await;
+    assert_eq!(page(app, "", 100, 6).await, slice(&expected, 100, 6));
+    let anchor = expected[500];
+    unit::Entity::delete_by_id(anchor)
+        .exec(&app.db)
+        .await
+        .expect("delete the anchor row");
+    let mut without = expected.clone();
+    without.remove(500);
+    assert_eq!(page(app, "", 100, 6).await, slice(&without, 100, 6));
+
+    // A write through the server forgets the anchors: the pages follow the unit added.
+    let first = app.unit("Đơn vị đầu", "other", Some(root), None).await;
+    let now_all = all(app, "").await;
+    assert_eq!(now_all.len(), 1235);
+    assert!(now_all.contains(&first));
+    for (per_page, n) in [(100, 6), (100, 12), (500, 2)] {
+        assert_eq!(
+            page(app, "", per_page, n).await,
+            slice(&now_all, per_page, n),
+            "after a write: per_page={per_page} page={n}"
+        );
+    }
+});
