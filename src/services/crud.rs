@@ -157,6 +157,18 @@ pub trait Resource: Sized + 'static {
         None
     }
 
+    /// The conference a row belongs to, for a child of one (agenda item, rule, bridge
+    /// point, delegate): its writes hold the conference first
+    /// (`resources::conference::hold`).
+    fn conference_of(_m: &ModelOf<Self>) -> Option<i64> {
+        None
+    }
+
+    /// The conference an input's row will belong to ([`Resource::conference_of`]).
+    fn conference_of_input(_i: &Self::Input) -> Option<i64> {
+        None
+    }
+
     /// Runs first in an update's transaction: the row locked and read afresh, which then
     /// stands for the row before the update in `after_write` (a conference computes its
     /// sequence from it). `None`: the row read before the transaction stands.
@@ -646,6 +658,7 @@ where
     checked::<R>(db, &mut input, None).await?;
     authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, &input).await?).await?;
     let txn = db.begin().await?;
+    hold(&txn, [R::conference_of_input(&input)]).await?;
     let m = R::active(&input, store::now()).insert(&txn).await?;
     let m = R::after_write(&txn, m, &input, None).await?;
     ledger::mark(&txn, R::touched(&txn, &m).await?).await?;
@@ -668,6 +681,14 @@ where
     R::after_write(db, m, &input, None).await
 }
 
+/// Holds the conferences a child row belongs to, first in its write's transaction.
+async fn hold<const N: usize>(db: &impl ConnectionTrait, ids: [Option<i64>; N]) -> Result<()> {
+    let mut ids: Vec<i64> = ids.into_iter().flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    crate::services::resources::conference::hold(db, &ids).await
+}
+
 /// Validates, authorises (old and new owners) and replaces a row, in one transaction.
 pub async fn update<R: Resource>(
     db: &DatabaseConnection,
@@ -688,6 +709,11 @@ where
     am.set(R::id_column(), id.into());
     am.not_set(column::<R>("created_at")?);
     let txn = db.begin().await?;
+    hold(
+        &txn,
+        [R::conference_of(&existing), R::conference_of_input(&input)],
+    )
+    .await?;
     let fresh = R::before_update(&txn, id).await?;
     let m = am.update(&txn).await?;
     let m = R::after_write(&txn, m, &input, Some(fresh.as_ref().unwrap_or(&existing))).await?;
@@ -708,6 +734,7 @@ pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64
     // or the delete), so that it writes before it reads (SQLite).
     let touched = R::touched(db, &existing).await?;
     let txn = db.begin().await?;
+    hold(&txn, [R::conference_of(&existing)]).await?;
     R::before_delete(&txn, &existing).await?;
     R::Entity::delete_many()
         .filter(R::id_column().eq(id))

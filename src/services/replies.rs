@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -163,6 +163,18 @@ pub async fn record(db: &sea_orm::DatabaseConnection, token: &str, reply: Reply)
     }
     let token = token.to_ascii_lowercase();
     let txn = db.begin().await?;
+    if crate::store::is_postgres(&txn) {
+        // Its conference first, as every write of a conference's rows holds it: a sync of
+        // the conference, or its deletion, runs wholly before or after the reply.
+        let conference: Option<i64> = invitation::Entity::find()
+            .select_only()
+            .column(invitation::Column::ConferenceId)
+            .filter(invitation::Column::RsvpToken.eq(token.as_str()))
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        crate::services::resources::conference::hold(&txn, conference.as_slice()).await?;
+    }
     let standing = Query::select()
         .column(conference::Column::Id)
         .from(conference::Entity)

@@ -928,3 +928,54 @@ store_test!(
         assert_eq!(after["sequence"].as_i64(), Some(sequence + 8), "{after}");
     }
 );
+
+store_test!(a_write_of_a_conference_s_rows_waits_for_its_sync, |app| {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let unit = app
+        .unit("UBND xã An Lư", "people_committee", None, None)
+        .await;
+    let conference = app.conference(unit).await;
+    let person = app
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Trần Thị Lan", "unit_id": unit, "email": "lan@an-lu.example"}),
+        )
+        .await;
+    let body = json!({"conference_id": conference, "person_id": person, "unit_id": unit,
+                      "venue": "online"});
+    let delegate = app.create("/api/v1/delegates", body.clone()).await;
+
+    // A sync of the conference under way: its transaction took what a sync takes first
+    // (PostgreSQL: the conference's row, FOR UPDATE; SQLite: the write lock).
+    let sync = app.db.begin().await.expect("begin");
+    let first = if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        format!("SELECT id FROM conference WHERE id = {conference} FOR UPDATE")
+    } else {
+        format!("DELETE FROM invitation_sync WHERE conference_id = {conference}")
+    };
+    sync.execute_unprepared(&first).await.expect("lock");
+    // An edit of the delegate that leaves its conference as it is (on PostgreSQL no
+    // foreign key is checked, so only holding the conference makes it wait).
+    let done = AtomicBool::new(false);
+    let mut edit = body.clone();
+    edit["reply"] = json!("accepted");
+    let (answer, waited) = tokio::join!(
+        async {
+            let answer = app
+                .put(&format!("/api/v1/delegates/{delegate}"), edit)
+                .await;
+            done.store(true, Ordering::SeqCst);
+            answer
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let waited = !done.load(Ordering::SeqCst);
+            sync.commit().await.expect("commit");
+            waited
+        }
+    );
+    assert!(waited, "the edit ran beside the sync of its conference");
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+    assert_eq!(answer.1["reply"], "accepted");
+});

@@ -54,6 +54,14 @@ impl Resource for AgendaItems {
 
     id_key!(agenda_item);
 
+    fn conference_of(m: &crate::store::agenda_item::Model) -> Option<i64> {
+        Some(m.conference_id)
+    }
+
+    fn conference_of_input(i: &AgendaItemInput) -> Option<i64> {
+        Some(i.conference_id)
+    }
+
     async fn touched(
         _db: &impl ConnectionTrait,
         m: &crate::store::agenda_item::Model,

@@ -67,6 +67,14 @@ impl Resource for AttendanceRules {
 
     id_key!(attendance_rule);
 
+    fn conference_of(m: &crate::store::attendance_rule::Model) -> Option<i64> {
+        Some(m.conference_id)
+    }
+
+    fn conference_of_input(i: &AttendanceRuleInput) -> Option<i64> {
+        Some(i.conference_id)
+    }
+
     async fn touched(
         _db: &impl ConnectionTrait,
         m: &crate::store::attendance_rule::Model,

@@ -90,6 +90,14 @@ impl Resource for BridgePoints {
 
     id_key!(bridge_point);
 
+    fn conference_of(m: &crate::store::bridge_point::Model) -> Option<i64> {
+        Some(m.conference_id)
+    }
+
+    fn conference_of_input(i: &BridgePointInput) -> Option<i64> {
+        Some(i.conference_id)
+    }
+
     async fn touched(
         _db: &impl ConnectionTrait,
         m: &crate::store::bridge_point::Model,

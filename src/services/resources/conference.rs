@@ -354,6 +354,33 @@ impl Resource for Conferences {
     }
 }
 
+/// Holds conferences `ids` for the rest of the caller's transaction (PostgreSQL: `FOR
+/// SHARE`, in id order; nothing on SQLite, whose one writer at a time serialises writes).
+///
+/// A write of a conference's child rows (its agenda, rules, bridge points, delegates, a
+/// reply) holds the conference first: a sync of it (`FOR UPDATE`), a change of it or its
+/// deletion ([`lock`]) then runs wholly before or wholly after the write. Without it, the
+/// write's child rows and the conference's row were locked in either order by one or the
+/// other (a delegate edited while its conference is deleted and the delete's cascade
+/// reaches the delegate; an edit, a reply and a sync each holding what the next needs),
+/// and PostgreSQL ended such deadlocks by failing one of them.
+pub(crate) async fn hold(db: &impl ConnectionTrait, ids: &[i64]) -> Result<()> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    if ids.is_empty() || !crate::store::is_postgres(db) {
+        return Ok(());
+    }
+    let _: Vec<i64> = conference::Entity::find()
+        .select_only()
+        .column(conference::Column::Id)
+        .filter(conference::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(conference::Column::Id)
+        .lock_shared()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(())
+}
+
 /// Locks conference `id` for the rest of the caller's transaction and reads it afresh
 /// (`None` when it is gone). The row is updated to itself: on PostgreSQL that takes its
 /// row lock (a sync of it, or another change of it, waits or has finished); on SQLite it

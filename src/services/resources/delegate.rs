@@ -83,6 +83,14 @@ impl Resource for Delegates {
 
     id_key!(delegate);
 
+    fn conference_of(m: &crate::store::delegate::Model) -> Option<i64> {
+        Some(m.conference_id)
+    }
+
+    fn conference_of_input(i: &DelegateInput) -> Option<i64> {
+        Some(i.conference_id)
+    }
+
     async fn touched(
         _db: &impl ConnectionTrait,
         m: &crate::store::delegate::Model,
