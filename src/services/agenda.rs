@@ -73,19 +73,13 @@ pub async fn move_item(
     body: MoveItem,
 ) -> Result<AgendaChange> {
     let conf = editable(db, p, conference_id).await?;
-    let item = crud::find::<AgendaItems>(db, item_id).await?;
-    if item.conference_id != conference_id {
-        return Err(Error::NotFound {
-            entity: "agenda_item",
-            label: "mục chương trình",
-            id: item_id,
-        });
-    }
+    item_of(db, conference_id, item_id).await?;
     resolve(&conf, body.starts_at, "starts_at")?;
     let txn = db.begin().await?;
-    // Locked first, then read again: what the move is computed from is what it writes.
+    // Locked first, then read again: what the move is computed from is what it writes
+    // (the item may have moved to another conference meanwhile).
     let conf = locked(&txn, conference_id).await?;
-    let item = crud::find::<AgendaItems>(&txn, item_id).await?;
+    let item = item_of(&txn, conference_id, item_id).await?;
     let new_start = resolve(&conf, body.starts_at, "starts_at")?;
     let delta = new_start - item.starts_at;
     let items = agenda_of(&txn, conference_id).await?;
@@ -99,6 +93,23 @@ pub async fn move_item(
     txn.commit().await?;
     tracing::info!(conference_id, item_id, delta = %delta, user = %p.login, "agenda item moved");
     change(db, conference_id).await
+}
+
+/// Agenda item `item_id`, if it belongs to conference `conference_id` (else 404).
+async fn item_of(
+    db: &impl ConnectionTrait,
+    conference_id: i64,
+    item_id: i64,
+) -> Result<agenda_item::Model> {
+    let item = crud::find::<AgendaItems>(db, item_id).await?;
+    if item.conference_id != conference_id {
+        return Err(Error::NotFound {
+            entity: "agenda_item",
+            label: "mục chương trình",
+            id: item_id,
+        });
+    }
+    Ok(item)
 }
 
 /// Inserts an item; with `reflow`, items starting at or after it move back by its length.

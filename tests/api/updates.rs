@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use hoinghi::calendar::fold::unfold;
 use hoinghi::documents::templates::Templates;
+use hoinghi::domain::kinds::OutboxState;
 use hoinghi::services::invitations;
 use hoinghi::store::{app_user, invitation_sync, outbox};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -335,13 +336,30 @@ store_test!(a_changed_place_reaches_only_its_delegate, |app| {
     assert_eq!(again["enqueued"], 0, "{again}");
 
     // The conference is over (18/12/2024): it may be deleted although its invitations
-    // stand, and nobody is told.
+    // stand, and nobody is told. What it has not sent yet (nothing is sent here: no
+    // worker runs) goes with it, lest it be sent about a conference that is gone; what
+    // was sent stays.
     let path = format!("/api/v1/conferences/{conference}");
     let before = last_id(app).await;
+    let unsent = || outbox::Entity::find().filter(outbox::Column::State.eq(OutboxState::Pending));
+    let pending = unsent().all(&app.db).await.expect("outbox");
+    assert!(pending.len() > 1, "{} pending", pending.len());
+    let mut sent: outbox::ActiveModel = pending[0].clone().into();
+    sent.state = sea_orm::ActiveValue::Set(OutboxState::Sent);
+    let sent = sea_orm::ActiveModelTrait::update(sent, &app.db)
+        .await
+        .expect("mark one sent");
     let (status, body) = app.delete(&path).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert!(sync_now(app).await.is_empty());
     assert!(rows_after(app, before).await.is_empty());
+    assert!(unsent().all(&app.db).await.expect("outbox").is_empty());
+    let kept = outbox::Entity::find_by_id(sent.id)
+        .one(&app.db)
+        .await
+        .expect("outbox")
+        .expect("the sent message is kept");
+    assert_eq!(kept.conference_id, None);
 });
 
 store_test!(edits_within_the_window_are_one_update_to_each, |app| {

@@ -122,6 +122,25 @@ impl Resource for Conferences {
             return Ok(());
         };
         if now.ends_at <= chrono::Utc::now() {
+            // Over: what it has not sent yet (invitations, updates, cancellations of an
+            // event in the past) is dropped with it; what was sent stays as a record. A
+            // message a worker is sending right now may still go out.
+            use crate::domain::kinds::OutboxState;
+            use crate::store::outbox;
+            use sea_orm::EntityTrait;
+            let dropped = outbox::Entity::delete_many()
+                .filter(outbox::Column::ConferenceId.eq(m.id))
+                .filter(outbox::Column::State.is_in([OutboxState::Pending, OutboxState::Failed]))
+                .exec(db)
+                .await?
+                .rows_affected;
+            if dropped > 0 {
+                tracing::info!(
+                    conference_id = m.id,
+                    dropped,
+                    "unsent messages of a past conference dropped"
+                );
+            }
             return Ok(());
         }
         let standing = crate::services::ledger::standing(db, m.id).await?;
