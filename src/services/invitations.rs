@@ -907,6 +907,36 @@ pub struct FanOut {
     pub sample: Option<crate::mail::Invitation>,
     /// What the recipients' calendars hold once the messages are sent.
     pub ledger: Vec<ledger::Write>,
+    /// Messages decided but not built yet ([`FanOut::flush`]).
+    pending: Vec<Pending>,
+}
+
+/// A message waiting in [`FanOut::pending`].
+enum Pending {
+    /// An invitation the ledger decided to send; its e-mail is rendered in the flush.
+    Offer(Box<Offer>),
+    /// An e-mail rendered already (a unit's list), to be encoded.
+    Mail(Box<crate::mail::Invitation>, Meta),
+}
+
+/// An invitation the ledger decided to send, to be rendered with others in parallel.
+struct Offer {
+    invite: Invite,
+    to: Addressee,
+    meta: Meta,
+    rsvp_token: String,
+    updated: bool,
+    cancel_old: Option<Box<crate::store::invitation::Model>>,
+    write: ledger::Write,
+}
+
+/// A pending message built: its e-mail and bytes (or why its address is none).
+enum Built {
+    Offer(
+        Box<Offer>,
+        Result<(crate::mail::Invitation, Result<Vec<u8>>)>,
+    ),
+    Mail(Box<crate::mail::Invitation>, Meta, Result<Vec<u8>>),
 }
 
 /// Who a message is for, besides its address.
@@ -926,8 +956,19 @@ impl FanOut {
     /// Adds `mail`; an address that is no address is a problem to fix, not a failed
     /// send. Whether it was added.
     fn push(&mut self, mail: crate::mail::Invitation, meta: Meta) -> Result<bool> {
-        let raw = match crate::mail::build(&mail) {
-            Ok(m) => m.formatted(),
+        let raw = crate::mail::build(&mail).map(|m| m.formatted());
+        self.add(mail, raw, meta)
+    }
+
+    /// [`FanOut::push`] of a message built already.
+    fn add(
+        &mut self,
+        mail: crate::mail::Invitation,
+        raw: Result<Vec<u8>>,
+        meta: Meta,
+    ) -> Result<bool> {
+        let raw = match raw {
+            Ok(raw) => raw,
             Err(Error::Validation(errors)) => {
                 self.problems.extend(Problem::of(
                     errors,
@@ -968,7 +1009,6 @@ impl FanOut {
     fn offer(
         &mut self,
         ctx: &Context,
-        templates: &Templates,
         ledger: &mut Ledger,
         mut invite: Invite,
         to: Addressee,
@@ -988,41 +1028,120 @@ impl FanOut {
             return Ok(());
         };
         invite.sequence = sequence;
-        let mail = ctx.email(
-            templates,
-            &invite,
-            to,
-            meta.request.clone(),
-            Some(&rsvp_token),
-            updated,
-        )?;
         let attendee = invite.attendees[0].party.clone();
         let meta = Meta {
             sequence,
             uid: Some(invite.uid.clone()),
             ..meta
         };
-        if self.push(mail, meta.clone())? {
-            if let Some(old) = cancel_old {
-                // The UID went to another address: that calendar loses it (only once
-                // the new address took the invitation).
-                self.cancel(ctx, templates, &old, sequence)?;
+        let write = ledger::Write {
+            uid: invite.uid.clone(),
+            kind: meta.kind,
+            unit_id: meta.unit_id,
+            delegate_id: meta.delegate_id,
+            bridge_point_id: meta.bridge_point_id,
+            name: attendee.name,
+            email: attendee.email,
+            location: invite.location.clone(),
+            sequence,
+            method: Method::Request,
+            fingerprint,
+            reset_reply: fresh,
+            rsvp_token: rsvp_token.clone(),
+        };
+        self.pending.push(Pending::Offer(Box::new(Offer {
+            invite,
+            to,
+            meta,
+            rsvp_token,
+            updated,
+            cancel_old,
+            write,
+        })));
+        Ok(())
+    }
+
+    /// Queues a message rendered already, to be added in its turn by [`FanOut::flush`].
+    fn queue(&mut self, mail: crate::mail::Invitation, meta: Meta) {
+        self.pending.push(Pending::Mail(Box::new(mail), meta));
+    }
+
+    /// Builds the pending messages on every core (templates, calendar and MIME encoding
+    /// are most of a fan-out's time, and each message is built on its own) and adds
+    /// them in the order they were queued, each offer followed by the cancellation its
+    /// UID's old address gets; only an offer added is recorded in the ledger. Called
+    /// before anything is added directly, so that messages keep the fan-out's order.
+    fn flush(&mut self, ctx: &Context, templates: &Templates) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let build = |p: Pending| -> Built {
+            match p {
+                Pending::Offer(o) => {
+                    let mail = ctx
+                        .email(
+                            templates,
+                            &o.invite,
+                            o.to,
+                            o.meta.request.clone(),
+                            Some(&o.rsvp_token),
+                            o.updated,
+                        )
+                        .map(|mail| {
+                            let raw = crate::mail::build(&mail).map(|m| m.formatted());
+                            (mail, raw)
+                        });
+                    Built::Offer(o, mail)
+                }
+                Pending::Mail(mail, meta) => {
+                    let raw = crate::mail::build(&mail).map(|m| m.formatted());
+                    Built::Mail(mail, meta, raw)
+                }
             }
-            self.ledger.push(ledger::Write {
-                uid: invite.uid,
-                kind: meta.kind,
-                unit_id: meta.unit_id,
-                delegate_id: meta.delegate_id,
-                bridge_point_id: meta.bridge_point_id,
-                name: attendee.name,
-                email: attendee.email,
-                location: invite.location,
-                sequence,
-                method: Method::Request,
-                fingerprint,
-                reset_reply: fresh,
-                rsvp_token,
-            });
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let built: Vec<Built> = if threads < 2 || pending.len() < 16 {
+            pending.into_iter().map(build).collect()
+        } else {
+            let chunk = pending.len().div_ceil(threads);
+            let mut rest = pending.into_iter();
+            let parts: Vec<Vec<Pending>> = std::iter::from_fn(|| {
+                let part: Vec<Pending> = rest.by_ref().take(chunk).collect();
+                (!part.is_empty()).then_some(part)
+            })
+            .collect();
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
+                        scope.spawn(move || part.into_iter().map(build).collect::<Vec<_>>())
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for b in built {
+            match b {
+                Built::Mail(mail, meta, raw) => {
+                    self.add(*mail, raw, meta)?;
+                }
+                Built::Offer(o, mail) => {
+                    let (mail, raw) = mail?;
+                    let o = *o;
+                    if self.add(mail, raw, o.meta)? {
+                        if let Some(old) = o.cancel_old {
+                            // The UID went to another address: that calendar loses it
+                            // (only once the new address took the invitation).
+                            self.cancel(ctx, templates, &old, o.write.sequence)?;
+                        }
+                        self.ledger.push(o.write);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -1035,6 +1154,7 @@ impl FanOut {
         r: &crate::store::invitation::Model,
         sequence: u32,
     ) -> Result<Option<Invite>> {
+        self.flush(ctx, templates)?;
         let mut invite = ctx.invite(
             Method::Cancel,
             r.uid.clone(),
@@ -1155,6 +1275,7 @@ pub async fn fan_out(
         problems: Vec::new(),
         sample: None,
         ledger: Vec::new(),
+        pending: Vec::new(),
     };
     let standing = method == Method::Request;
 
@@ -1184,7 +1305,6 @@ pub async fn fan_out(
                     if standing {
                         out.offer(
                             &ctx,
-                            templates,
                             &mut ledger,
                             invite,
                             Addressee::Delegate(d.id),
@@ -1288,7 +1408,6 @@ pub async fn fan_out(
                     );
                     out.offer(
                         &ctx,
-                        templates,
                         &mut ledger,
                         invite,
                         Addressee::Unit(u.id),
@@ -1345,7 +1464,7 @@ pub async fn fan_out(
                             calendar: None,
                             message_id,
                         };
-                        out.push(
+                        out.queue(
                             mail,
                             Meta {
                                 kind: MessageKind::UnitSummary,
@@ -1356,7 +1475,7 @@ pub async fn fan_out(
                                 uid: None,
                                 request: None,
                             },
-                        )?;
+                        );
                     }
                 }
             }
@@ -1373,6 +1492,8 @@ pub async fn fan_out(
     }
 
     // The technical contact of each bridge point: the place and the meeting link.
+    out.flush(&ctx, templates)?;
+    let before_points = out.messages.len();
     let mut points: Vec<&bridge_point::Model> = ctx.points.values().collect();
     points.sort_by_key(|b| (b.position, b.id));
     for b in points {
@@ -1426,10 +1547,8 @@ pub async fn fan_out(
                 reply: Reply::NeedsAction,
             },
         );
-        let before = out.messages.len();
         out.offer(
             &ctx,
-            templates,
             &mut ledger,
             invite,
             Addressee::BridgePoint(b.id),
@@ -1443,8 +1562,9 @@ pub async fn fan_out(
                 request: None,
             },
         )?;
-        out.bridge_contacts += out.messages.len() - before;
     }
+    out.flush(&ctx, templates)?;
+    out.bridge_contacts = out.messages.len() - before_points;
 
     // Whoever holds an invitation that nothing above offered again: no longer invited
     // (or the conference is cancelled).
@@ -1467,6 +1587,7 @@ pub async fn fan_out(
             });
         }
     }
+    out.flush(&ctx, templates)?;
     let mut per_unit: HashMap<i64, usize> = HashMap::new();
     for m in &out.messages {
         if m.kind != MessageKind::BridgeContact {
