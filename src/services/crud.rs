@@ -689,6 +689,37 @@ async fn hold<const N: usize>(db: &impl ConnectionTrait, ids: [Option<i64>; N]) 
     crate::services::resources::conference::hold(db, &ids).await
 }
 
+/// `existing` read again once its conference is held (PostgreSQL; on SQLite, whose one
+/// writer at a time serialises writes, the hold is nothing and so is this): a row gone
+/// meanwhile is a 404, a row moved to another conference meanwhile a 409 (its write would
+/// run under the wrong conference's hold and mark the wrong conference for a sync).
+async fn recheck<R: Resource>(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    existing: ModelOf<R>,
+) -> Result<ModelOf<R>> {
+    if !store::is_postgres(txn) || R::conference_of(&existing).is_none() {
+        return Ok(existing);
+    }
+    let now = find::<R>(txn, id).await?;
+    if R::conference_of(&now) != R::conference_of(&existing) {
+        tracing::info!(
+            resource = R::NAME,
+            id,
+            "row moved to another conference meanwhile"
+        );
+        return Err(Error::Conflict {
+            field: None,
+            message: format!(
+                "Không thể lưu {} mã {id} vì nó vừa được chuyển sang hội nghị khác; \
+                 vui lòng tải lại và thử lại.",
+                R::LABEL
+            ),
+        });
+    }
+    Ok(now)
+}
+
 /// Validates, authorises (old and new owners) and replaces a row, in one transaction.
 pub async fn update<R: Resource>(
     db: &DatabaseConnection,
@@ -714,6 +745,7 @@ where
         [R::conference_of(&existing), R::conference_of_input(&input)],
     )
     .await?;
+    let existing = recheck::<R>(&txn, id, existing).await?;
     let fresh = R::before_update(&txn, id).await?;
     let m = am.update(&txn).await?;
     let m = R::after_write(&txn, m, &input, Some(fresh.as_ref().unwrap_or(&existing))).await?;
@@ -735,6 +767,7 @@ pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64
     let touched = R::touched(db, &existing).await?;
     let txn = db.begin().await?;
     hold(&txn, [R::conference_of(&existing)]).await?;
+    let existing = recheck::<R>(&txn, id, existing).await?;
     R::before_delete(&txn, &existing).await?;
     R::Entity::delete_many()
         .filter(R::id_column().eq(id))
@@ -756,3 +789,4 @@ pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64
     tracing::info!(resource = R::NAME, id, user = %p.login, "deleted");
     Ok(())
 }
+

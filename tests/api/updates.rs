@@ -349,11 +349,36 @@ store_test!(a_changed_place_reaches_only_its_delegate, |app| {
     let sent = sea_orm::ActiveModelTrait::update(sent, &app.db)
         .await
         .expect("mark one sent");
+    // One failed for good, one taken by a worker that died (its lease over): both
+    // unsent, both dropped.
+    assert!(pending.len() > 2, "{} pending", pending.len());
+    let mut taken = Vec::new();
+    for (row, state) in [
+        (&pending[1], OutboxState::Failed),
+        (&pending[2], OutboxState::Sending),
+    ] {
+        let mut m: outbox::ActiveModel = row.clone().into();
+        m.state = sea_orm::ActiveValue::Set(state);
+        if state == OutboxState::Sending {
+            m.lease_until_ms = sea_orm::ActiveValue::Set(Some(1));
+        }
+        sea_orm::ActiveModelTrait::update(m, &app.db)
+            .await
+            .expect("mark unsent");
+        taken.push(row.id);
+    }
     let (status, body) = app.delete(&path).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert!(sync_now(app).await.is_empty());
     assert!(rows_after(app, before).await.is_empty());
     assert!(unsent().all(&app.db).await.expect("outbox").is_empty());
+    for id in taken {
+        let gone = outbox::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .expect("outbox");
+        assert!(gone.is_none(), "unsent message {id} kept: {gone:?}");
+    }
     let kept = outbox::Entity::find_by_id(sent.id)
         .one(&app.db)
         .await
@@ -996,4 +1021,56 @@ store_test!(a_write_of_a_conference_s_rows_waits_for_its_sync, |app| {
     assert!(waited, "the edit ran beside the sync of its conference");
     assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
     assert_eq!(answer.1["reply"], "accepted");
+});
+
+store_test!(a_row_moved_while_its_write_waited_is_a_conflict, |app| {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite serialises writers: no write reads its row before another's commit.
+        return;
+    }
+    let unit = app
+        .unit("UBND xã Lưu Kiếm", "people_committee", None, None)
+        .await;
+    let first = app.conference(unit).await;
+    let second = app.conference(unit).await;
+    let person = app
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Phạm Văn Hùng", "unit_id": unit, "email": "hung@luu-kiem.example"}),
+        )
+        .await;
+    let body = json!({"conference_id": first, "person_id": person, "unit_id": unit,
+                      "venue": "online"});
+    let delegate = app.create("/api/v1/delegates", body.clone()).await;
+
+    // The first conference held by a sync; meanwhile an edit of the delegate, read while
+    // it belonged to the first, waits for that conference, and the delegate moves to the
+    // second before the sync ends.
+    let sync = app.db.begin().await.expect("begin");
+    sync.execute_unprepared(&format!(
+        "SELECT id FROM conference WHERE id = {first} FOR UPDATE"
+    ))
+    .await
+    .expect("lock");
+    let mut edit = body.clone();
+    edit["reply"] = json!("accepted");
+    let path = format!("/api/v1/delegates/{delegate}");
+    let (answer, ()) = tokio::join!(
+        app.put(&path, edit),
+        async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            sync.execute_unprepared(&format!(
+                "UPDATE delegate SET conference_id = {second} WHERE id = {delegate}"
+            ))
+            .await
+            .expect("move");
+            sync.commit().await.expect("commit");
+        }
+    );
+    assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);
+    assert_eq!(answer.1["error"]["code"], "conflict", "{}", answer.1);
+    let (_, now) = app.get(&path).await;
+    assert_eq!(now["conference_id"].as_i64(), Some(second), "{now}");
+    assert_ne!(now["reply"], "accepted", "{now}");
 });

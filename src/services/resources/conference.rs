@@ -124,13 +124,19 @@ impl Resource for Conferences {
         if now.ends_at <= chrono::Utc::now() {
             // Over: what it has not sent yet (invitations, updates, cancellations of an
             // event in the past) is dropped with it; what was sent stays as a record. A
-            // message a worker is sending right now may still go out.
+            // row `sending` goes too: its lease may have run out with a worker that died,
+            // and another would take it up later. One a live worker is sending right now
+            // may still go out; its outcome then updates no row.
             use crate::domain::kinds::OutboxState;
             use crate::store::outbox;
             use sea_orm::EntityTrait;
             let dropped = outbox::Entity::delete_many()
                 .filter(outbox::Column::ConferenceId.eq(m.id))
-                .filter(outbox::Column::State.is_in([OutboxState::Pending, OutboxState::Failed]))
+                .filter(outbox::Column::State.is_in([
+                    OutboxState::Pending,
+                    OutboxState::Sending,
+                    OutboxState::Failed,
+                ]))
                 .exec(db)
                 .await?
                 .rows_affected;
