@@ -437,9 +437,20 @@ where
 fn filters_key(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", k.replace(['&', '='], "_"), v.replace('&', "%26")))
+        .map(|(k, v)| format!("{}={}", escape_key_part(k), escape_key_part(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `%`, `&` and `=` percent-encoded, so that distinct filters never share a cache key.
+fn escape_key_part(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['%', '&', '=']) {
+        return s.into();
+    }
+    s.replace('%', "%25")
+        .replace('&', "%26")
+        .replace('=', "%3D")
+        .into()
 }
 
 /// Sorts by [`Resource::ORDER`].
@@ -790,3 +801,29 @@ pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64
     Ok(())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::filters_key;
+
+    #[test]
+    fn distinct_filters_have_distinct_cache_keys() {
+        let cases: [&[(&str, &str)]; 6] = [
+            &[("q", "a&b=c")],
+            &[("q", "a"), ("b", "c")],
+            &[("q", "a%26b%3Dc")],
+            &[("q", "a%b")],
+            &[("q", "a%25b")],
+            &[("q=a", "")],
+        ];
+        let keys: Vec<String> = cases.iter().map(|c| filters_key(c)).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b, "{keys:?}");
+            }
+        }
+        assert_eq!(
+            filters_key(&[("conference", "1"), ("q", "Hải Phòng")]),
+            "conference=1&q=Hải Phòng"
+        );
+    }
+}
