@@ -23,6 +23,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod invitations;
+pub mod nominations;
 pub mod openapi;
 pub mod replies;
 
@@ -139,6 +140,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/conferences/{id}/replies",
                 web::get().to(replies::of_conference),
+            )
+            .route(
+                "/conferences/{id}/nominations",
+                web::get().to(nominations::of_conference),
             )
             .route("/feeds", web::get().to(replies::list_feeds))
             .route("/feeds", web::post().to(replies::create_feed))

@@ -374,6 +374,30 @@ impl Doc {
                 .response("200", json("the replies", "Replies"))
                 .response("404", error_response("no such conference")),
         );
+        self.op(
+            "/api/v1/conferences/{id}/nominations",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("delegates")
+                .operation_id(Some("conference_nominations"))
+                .summary(Some(
+                    "Per invited unit: its quota, the delegates it named, how many are missing and its bridge points; a district office sees its units",
+                ))
+                .parameter(id_param())
+                .parameter(query_param(
+                    "district",
+                    "only the units in this unit's area (its subtree and the units located there)",
+                    Type::Integer,
+                ))
+                .parameter(query_param(
+                    "status",
+                    "not_nominated, partial, complete or over",
+                    Type::String,
+                ))
+                .response("200", json("the nominations", "Nominations"))
+                .response("404", error_response("no such conference"))
+                .response("422", error_response("an unknown parameter or value")),
+        );
         let token = |what: &str| {
             ParameterBuilder::new()
                 .name("token")
@@ -600,6 +624,7 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::http::invitations::OutboxReport>();
     doc.schema::<crate::http::invitations::Retried>();
     doc.schema::<crate::services::replies::Replies>();
+    doc.schema::<crate::services::nominations::Nominations>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

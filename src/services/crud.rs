@@ -169,6 +169,23 @@ pub trait Resource: Sized + 'static {
         None
     }
 
+    /// Whether writes of this resource lock their conference (one at a time per
+    /// conference, `resources::conference::lock`) instead of holding it shared: for
+    /// [`Resource::check_in_transaction`]s that count sibling rows (a unit's delegates
+    /// against its quota), which two writes side by side would each pass.
+    const SERIAL: bool = false;
+
+    /// Runs in a create's or update's transaction once the conference is held (locked,
+    /// with [`Resource::SERIAL`]), before the row is written: checks against the other
+    /// rows as they are now. `existing`: the row an update replaces.
+    async fn check_in_transaction(
+        _db: &impl ConnectionTrait,
+        _input: &Self::Input,
+        _existing: Option<&ModelOf<Self>>,
+    ) -> Result<()> {
+        Ok(())
+    }
+
     /// Runs first in an update's transaction: the row locked and read afresh, which then
     /// stands for the row before the update in `after_write` (a conference computes its
     /// sequence from it). `None`: the row read before the transaction stands.
@@ -669,7 +686,8 @@ where
     checked::<R>(db, &mut input, None).await?;
     authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, &input).await?).await?;
     let txn = db.begin().await?;
-    hold(&txn, [R::conference_of_input(&input)]).await?;
+    hold::<R, 1>(&txn, [R::conference_of_input(&input)]).await?;
+    R::check_in_transaction(&txn, &input, None).await?;
     let m = R::active(&input, store::now()).insert(&txn).await?;
     let m = R::after_write(&txn, m, &input, None).await?;
     ledger::mark(&txn, R::touched(&txn, &m).await?).await?;
@@ -692,12 +710,23 @@ where
     R::after_write(db, m, &input, None).await
 }
 
-/// Holds the conferences a child row belongs to, first in its write's transaction.
-async fn hold<const N: usize>(db: &impl ConnectionTrait, ids: [Option<i64>; N]) -> Result<()> {
+/// Holds the conferences a child row belongs to, first in its write's transaction (locks
+/// them, in id order, for a [`Resource::SERIAL`] resource).
+async fn hold<R: Resource, const N: usize>(
+    db: &impl ConnectionTrait,
+    ids: [Option<i64>; N],
+) -> Result<()> {
     let mut ids: Vec<i64> = ids.into_iter().flatten().collect();
     ids.sort_unstable();
     ids.dedup();
-    crate::services::resources::conference::hold(db, &ids).await
+    if R::SERIAL {
+        for id in ids {
+            crate::services::resources::conference::lock(db, id).await?;
+        }
+        Ok(())
+    } else {
+        crate::services::resources::conference::hold(db, &ids).await
+    }
 }
 
 /// `existing` read again once its conference is held (PostgreSQL; on SQLite, whose one
@@ -751,12 +780,13 @@ where
     am.set(R::id_column(), id.into());
     am.not_set(column::<R>("created_at")?);
     let txn = db.begin().await?;
-    hold(
+    hold::<R, 2>(
         &txn,
         [R::conference_of(&existing), R::conference_of_input(&input)],
     )
     .await?;
     let existing = recheck::<R>(&txn, id, existing).await?;
+    R::check_in_transaction(&txn, &input, Some(&existing)).await?;
     let fresh = R::before_update(&txn, id).await?;
     let m = am.update(&txn).await?;
     let m = R::after_write(&txn, m, &input, Some(fresh.as_ref().unwrap_or(&existing))).await?;
@@ -777,7 +807,7 @@ pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64
     // or the delete), so that it writes before it reads (SQLite).
     let touched = R::touched(db, &existing).await?;
     let txn = db.begin().await?;
-    hold(&txn, [R::conference_of(&existing)]).await?;
+    hold::<R, 1>(&txn, [R::conference_of(&existing)]).await?;
     let existing = recheck::<R>(&txn, id, existing).await?;
     R::before_delete(&txn, &existing).await?;
     R::Entity::delete_many()

@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod ledger;
 pub mod links;
 pub mod nested;
+pub mod nominations;
 pub mod outbox;
 pub mod recent;
 pub mod replies;

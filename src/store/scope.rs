@@ -36,6 +36,20 @@ impl Scope {
         Ok(Self { prefixes })
     }
 
+    /// The area of `unit_id` itself: its subtree and the units located there (a district
+    /// when it is the district's people's committee); empty when it does not exist.
+    pub async fn of_area(db: &impl ConnectionTrait, unit_id: i64) -> Result<Self, DbErr> {
+        let path: Option<String> = unit::Entity::find_by_id(unit_id)
+            .select_only()
+            .column(unit::Column::Path)
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(Self {
+            prefixes: path.into_iter().collect(),
+        })
+    }
+
     /// A short text that tells scopes apart (cache keys).
     pub fn key(&self) -> String {
         self.prefixes.join(",")

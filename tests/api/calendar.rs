@@ -251,13 +251,13 @@ mod store {
         app.create("/api/v1/delegates", body).await
     }
 
-    /// The seed, and two delegates of UBND huyện Thủy Nguyên to the morning conference:
-    /// one at its bridge point, one online. Returns (conference, at_point, online).
+    /// The seed, and two delegates of Phòng GDĐT huyện Thủy Nguyên (its rule sets no
+    /// quota) to the morning conference: one at its bridge point, one online. Returns (conference, at_point, online).
     async fn seeded_delegates(app: &TestApp) -> (i64, i64, i64) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
         seed::load_dir(&app.db, &dir).await.expect("seed loads");
         let conference = id_of(app, "conf-dvht").await;
-        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let district = id_of(app, "pgddt-thuy-nguyen").await;
         let point = id_of(app, "bp-dvht-tn-00").await;
         let at_point = delegate(
             app,

@@ -219,15 +219,15 @@ fn count_by_id(received: &[Received]) -> BTreeMap<String, usize> {
     by_id
 }
 
-/// The seed, published, with three delegates of UBND huyện Thủy Nguyên to the morning
-/// conference: at its bridge point, online, and one whose name tries to add a header.
+/// The seed, published, with three delegates of Phòng GDĐT huyện Thủy Nguyên (its rule
+/// sets no quota; UBND huyện's allows one) to the morning conference: at its bridge point, online, and one whose name tries to add a header.
 pub(crate) async fn published_with_delegates(app: &TestApp) -> (i64, Vec<i64>) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
     hoinghi::services::seed::load_dir(&app.db, &dir)
         .await
         .expect("seed loads");
     let conference = id_of(app, "conf-dvht").await;
-    let district = id_of(app, "ubnd-thuy-nguyen").await;
+    let district = id_of(app, "pgddt-thuy-nguyen").await;
     let point = id_of(app, "bp-dvht-tn-00").await;
     let (status, body) = app
         .post(
@@ -286,7 +286,7 @@ store_test!(the_seeded_invitations_reach_a_real_smtp_server, |app| {
     assert_eq!(preview["method"], "REQUEST");
     let recipients = preview["recipients"].as_u64().expect("count") as usize;
     let units = preview["units"].as_array().expect("units");
-    let district = id_of(app, "ubnd-thuy-nguyen").await;
+    let district = id_of(app, "pgddt-thuy-nguyen").await;
     let tn = units
         .iter()
         .find(|u| u["unit_id"] == district)

@@ -10,6 +10,7 @@ mod cli;
 mod crud;
 mod documents;
 mod mail;
+mod nominations;
 mod openapi;
 mod roles;
 mod seed;

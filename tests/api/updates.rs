@@ -440,7 +440,7 @@ store_test!(
     |app| {
         let (conference, delegates, mark, first) = first_round(app).await;
         let minh = delegates[1];
-        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let district = id_of(app, "pgddt-thuy-nguyen").await;
         let (status, body) = app.delete(&format!("/api/v1/delegates/{minh}")).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
         let person = app
@@ -627,7 +627,7 @@ store_test!(
             .await;
         assert_eq!(status, StatusCode::OK, "{replies}");
         assert_eq!(replies["counts"]["accepted"], 1);
-        let district = id_of(app, "ubnd-thuy-nguyen").await;
+        let district = id_of(app, "pgddt-thuy-nguyen").await;
         let unit = replies["units"]
             .as_array()
             .expect("units")
@@ -689,7 +689,7 @@ store_test!(calendar_feeds_are_secret_readable_and_revocable, |app| {
         .get(&format!("/api/v1/delegates/{}", delegates[0]))
         .await;
     let person = lan["person_id"].as_i64().expect("person");
-    let district = id_of(app, "ubnd-thuy-nguyen").await;
+    let district = id_of(app, "pgddt-thuy-nguyen").await;
     let client = &app.client;
     let mut urls = Vec::new();
     for (scope, subject) in [
@@ -1056,18 +1056,15 @@ store_test!(a_row_moved_while_its_write_waited_is_a_conflict, |app| {
     let mut edit = body.clone();
     edit["reply"] = json!("accepted");
     let path = format!("/api/v1/delegates/{delegate}");
-    let (answer, ()) = tokio::join!(
-        app.put(&path, edit),
-        async {
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            sync.execute_unprepared(&format!(
-                "UPDATE delegate SET conference_id = {second} WHERE id = {delegate}"
-            ))
-            .await
-            .expect("move");
-            sync.commit().await.expect("commit");
-        }
-    );
+    let (answer, ()) = tokio::join!(app.put(&path, edit), async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        sync.execute_unprepared(&format!(
+            "UPDATE delegate SET conference_id = {second} WHERE id = {delegate}"
+        ))
+        .await
+        .expect("move");
+        sync.commit().await.expect("commit");
+    });
     assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);
     assert_eq!(answer.1["error"]["code"], "conflict", "{}", answer.1);
     let (_, now) = app.get(&path).await;

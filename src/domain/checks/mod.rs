@@ -443,7 +443,8 @@ fn zone_note(tz: Tz) -> String {
 }
 
 /// The start of a free text, for messages: its first line, at most 80 characters.
-fn excerpt(s: &str) -> String {
+/// The first line of `s`, cut at 80 characters (a rule or agenda text in a message).
+pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 80;
     let text = s.trim();
     let line = text.lines().next().unwrap_or_default().trim_end();

@@ -83,6 +83,17 @@ impl Resource for Delegates {
 
     id_key!(delegate);
 
+    /// Nominations are counted against quotas: one at a time per conference.
+    const SERIAL: bool = true;
+
+    async fn check_in_transaction(
+        db: &impl ConnectionTrait,
+        input: &DelegateInput,
+        existing: Option<&delegate::Model>,
+    ) -> Result<()> {
+        crate::services::nominations::check_quota(db, input, existing).await
+    }
+
     fn conference_of(m: &crate::store::delegate::Model) -> Option<i64> {
         Some(m.conference_id)
     }

@@ -1,0 +1,290 @@
+//! Nominations within quotas: a unit invited "01 người/đơn vị" names one delegate, not
+//! two; `GET …/nominations` shows per invited unit who has named whom, and who has not.
+use std::collections::BTreeSet;
+
+use crate::helpers::{TestApp, error_field, id_of};
+use crate::store_test;
+use hoinghi::domain::kinds::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn seeded(app: &TestApp) -> i64 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
+    hoinghi::services::seed::load_dir(&app.db, &dir)
+        .await
+        .expect("seed loads");
+    id_of(app, "conf-dvht").await
+}
+
+async fn person(app: &TestApp, unit: i64, name: &str, email: &str) -> i64 {
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": name, "unit_id": unit, "email": email}),
+    )
+    .await
+}
+
+fn nomination(conference: i64, person: i64, unit: i64) -> Value {
+    json!({"conference_id": conference, "person_id": person, "unit_id": unit, "venue": "online"})
+}
+
+async fn delegates_of(app: &TestApp, conference: i64, unit: i64) -> Vec<Value> {
+    let (status, page) = app
+        .get(&format!(
+            "/api/v1/delegates?conference={conference}&unit={unit}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().expect("items").clone()
+}
+
+store_test!(a_unit_cannot_nominate_beyond_its_quota, |app| {
+    let conference = seeded(app).await;
+    // "Kính mời 01 đại biểu là Lãnh đạo UBND quận/huyện …" (rule 5 of the morning).
+    let tn = id_of(app, "ubnd-thuy-nguyen").await;
+    let rule = id_of(app, "rule-dvht-5").await;
+    let first = person(app, tn, "Nguyễn Văn An", "an@thuynguyen.example").await;
+    let second = person(app, tn, "Trần Văn Bình", "binh@thuynguyen.example").await;
+    let an = app
+        .create("/api/v1/delegates", nomination(conference, first, tn))
+        .await;
+
+    // The second is refused, naming the rule, whether or not it names it itself.
+    for body in [nomination(conference, second, tn), {
+        let mut b = nomination(conference, second, tn);
+        b["attendance_rule_id"] = json!(rule);
+        b
+    }] {
+        let (status, err) = app.post("/api/v1/delegates", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(error_field(&err), "attendance_rule_id", "{err}");
+        assert_eq!(err["error"]["errors"][0]["code"], "over_quota", "{err}");
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains("UBND huyện Thủy Nguyên"), "{message}");
+        assert!(message.contains("01 người/đơn vị"), "{message}");
+        assert!(
+            message.contains("Kính mời 01 đại biểu là Lãnh đạo UBND quận/huyện"),
+            "{message}"
+        );
+        assert!(message.contains(&format!("mã {rule}")), "{message}");
+    }
+    assert_eq!(delegates_of(app, conference, tn).await.len(), 1);
+
+    // A rule that does not invite the unit cannot be named for it.
+    let office_rule = id_of(app, "rule-dvht-6").await;
+    let mut body = nomination(conference, second, tn);
+    body["attendance_rule_id"] = json!(office_rule);
+    let (status, err) = app.post("/api/v1/delegates", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(
+        err["error"]["errors"][0]["code"], "unit_not_invited",
+        "{err}"
+    );
+
+    // The delegate named may be edited: it does not count against itself.
+    let mut edit = nomination(conference, first, tn);
+    edit["venue"] = json!("bridge_point");
+    edit["bridge_point_id"] = json!(id_of(app, "bp-dvht-tn-00").await);
+    let (status, body) = app.put(&format!("/api/v1/delegates/{an}"), edit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Moving another unit's delegate into the full unit is refused, and changes nothing.
+    let ad = id_of(app, "ubnd-an-duong").await;
+    let third = person(app, ad, "Lê Thị Cúc", "cuc@anduong.example").await;
+    let cuc = app
+        .create("/api/v1/delegates", nomination(conference, third, ad))
+        .await;
+    let (status, err) = app
+        .put(
+            &format!("/api/v1/delegates/{cuc}"),
+            nomination(conference, third, tn),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(error_field(&err), "attendance_rule_id", "{err}");
+    let (_, still) = app.get(&format!("/api/v1/delegates/{cuc}")).await;
+    assert_eq!(still["unit_id"].as_i64(), Some(ad), "{still}");
+
+    // Once the first is withdrawn, the seat is free again.
+    let (status, body) = app.delete(&format!("/api/v1/delegates/{an}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    app.create("/api/v1/delegates", nomination(conference, second, tn))
+        .await;
+    let named = delegates_of(app, conference, tn).await;
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0]["person_id"].as_i64(), Some(second));
+
+    // A rule without a number ("Đại diện Lãnh đạo … Phòng GDĐT") limits nobody.
+    let office = id_of(app, "pgddt-thuy-nguyen").await;
+    for (i, name) in ["Vũ Thị Dung", "Đặng Văn Giang", "Hoàng Thị Hoa"]
+        .iter()
+        .enumerate()
+    {
+        let p = person(app, office, name, &format!("p{i}@pgddt-tn.example")).await;
+        app.create("/api/v1/delegates", nomination(conference, p, office))
+            .await;
+    }
+});
+
+store_test!(two_nominations_at_once_take_one_seat, |app| {
+    let conference = seeded(app).await;
+    let tn = id_of(app, "ubnd-thuy-nguyen").await;
+    let ad = id_of(app, "ubnd-an-duong").await;
+    let mut bodies = Vec::new();
+    for (unit, tag) in [(tn, "tn"), (tn, "tn"), (ad, "ad"), (ad, "ad")] {
+        let n = bodies.len();
+        let p = person(
+            app,
+            unit,
+            &format!("Đại biểu số {n}"),
+            &format!("d{n}@{tag}.example"),
+        )
+        .await;
+        bodies.push(nomination(conference, p, unit));
+    }
+    let (a, b, c, d) = tokio::join!(
+        app.post("/api/v1/delegates", bodies[0].clone()),
+        app.post("/api/v1/delegates", bodies[1].clone()),
+        app.post("/api/v1/delegates", bodies[2].clone()),
+        app.post("/api/v1/delegates", bodies[3].clone()),
+    );
+    for pair in [[&a, &b], [&c, &d]] {
+        let mut statuses: Vec<StatusCode> = pair.iter().map(|r| r.0).collect();
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY],
+            "{} / {}",
+            pair[0].1,
+            pair[1].1
+        );
+    }
+    assert_eq!(delegates_of(app, conference, tn).await.len(), 1);
+    assert_eq!(delegates_of(app, conference, ad).await.len(), 1);
+});
+
+fn row(report: &Value, unit: i64) -> &Value {
+    report["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["unit_id"] == unit)
+        .unwrap_or_else(|| panic!("unit {unit} listed: {report}"))
+}
+
+fn unit_ids(report: &Value) -> BTreeSet<i64> {
+    report["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| u["unit_id"].as_i64().expect("unit_id"))
+        .collect()
+}
+
+store_test!(
+    nominations_show_each_invited_unit_and_who_is_missing,
+    |app| {
+        let conference = seeded(app).await;
+        let path = format!("/api/v1/conferences/{conference}/nominations");
+        let tn = id_of(app, "ubnd-thuy-nguyen").await;
+        let office = id_of(app, "pgddt-thuy-nguyen").await;
+        let ad = id_of(app, "ubnd-an-duong").await;
+        let point = id_of(app, "bp-dvht-tn-00").await;
+        let rule = id_of(app, "rule-dvht-5").await;
+
+        let (status, before) = app.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{before}");
+        let units = before["units"].as_array().expect("units");
+        assert!(units.len() > 30, "{} units invited", units.len());
+        assert_eq!(before["totals"]["units"], units.len());
+        assert_eq!(before["totals"]["units_not_nominated"], units.len());
+        assert_eq!(before["totals"]["nominated"], 0);
+        assert!(units.iter().all(|u| u["status"] == "not_nominated"));
+        let r = row(&before, tn);
+        assert_eq!(r["unit_name"], "UBND huyện Thủy Nguyên");
+        assert_eq!(r["quota"], 1);
+        assert_eq!(r["nominated"], 0);
+        assert_eq!(r["missing"], 1);
+        assert_eq!(r["status_label"], "Chưa cử đại biểu");
+        assert_eq!(r["rules"][0]["id"].as_i64(), Some(rule), "{r}");
+        assert_eq!(r["rules"][0]["quota"], 1);
+        assert_eq!(r["bridge_points"][0]["id"].as_i64(), Some(point), "{r}");
+        // A rule without a number: no quota, one missing until someone is named.
+        let o = row(&before, office);
+        assert_eq!(o["quota"], Value::Null, "{o}");
+        assert_eq!(o["missing"], 1);
+
+        let p = person(app, tn, "Nguyễn Văn An", "an@thuynguyen.example").await;
+        let an = app
+            .create("/api/v1/delegates", nomination(conference, p, tn))
+            .await;
+        let (_, after) = app.get(&path).await;
+        let r = row(&after, tn);
+        assert_eq!(r["nominated"], 1);
+        assert_eq!(r["missing"], 0);
+        assert_eq!(r["status"], "complete");
+        assert_eq!(r["status_label"], "Đã cử đủ");
+        assert_eq!(r["delegates"][0]["delegate_id"].as_i64(), Some(an));
+        assert_eq!(r["delegates"][0]["full_name"], "Nguyễn Văn An");
+        assert_eq!(after["totals"]["nominated"], 1);
+        assert_eq!(
+            after["totals"]["units_not_nominated"].as_i64(),
+            before["totals"]["units_not_nominated"]
+                .as_i64()
+                .map(|n| n - 1)
+        );
+        assert_eq!(
+            after["totals"]["missing"].as_i64(),
+            before["totals"]["missing"].as_i64().map(|n| n - 1)
+        );
+
+        // Who has not named anyone yet ("chưa cử đại biểu").
+        let (_, missing) = app.get(&format!("{path}?status=not_nominated")).await;
+        assert!(!unit_ids(&missing).contains(&tn));
+        assert!(unit_ids(&missing).contains(&office));
+        assert_eq!(
+            missing["units"].as_array().map(Vec::len),
+            Some(units.len() - 1)
+        );
+
+        // One district: its units only.
+        let (status, district) = app.get(&format!("{path}?district={tn}")).await;
+        assert_eq!(status, StatusCode::OK, "{district}");
+        let ids = unit_ids(&district);
+        assert!(ids.contains(&tn) && ids.contains(&office), "{ids:?}");
+        assert!(!ids.contains(&ad), "{ids:?}");
+        assert!(ids.len() < units.len());
+
+        // A district office sees its own area, whatever it asks.
+        let token = app
+            .token_for("pgddt-tn", Role::DistrictOffice, Some(office))
+            .await;
+        let (status, own) = app.request(Method::GET, &path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{own}");
+        assert_eq!(unit_ids(&own), ids);
+        let (status, other) = app
+            .request(
+                Method::GET,
+                &format!("{path}?district={ad}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{other}");
+        assert!(unit_ids(&other).is_empty(), "{other}");
+
+        // Bad parameters name themselves.
+        for (query, field) in [
+            ("district=abc", "district"),
+            ("district=999999", "district"),
+            ("status=some", "status"),
+            ("page=2", "page"),
+        ] {
+            let (status, err) = app.get(&format!("{path}?{query}")).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {err}");
+            assert_eq!(error_field(&err), field, "{query}: {err}");
+        }
+        let (status, _) = app.get("/api/v1/conferences/999999/nominations").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);
