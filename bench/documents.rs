@@ -128,7 +128,7 @@ pub async fn run(url: &str, iterations: usize) -> Result<(), String> {
 }
 
 /// The peak resident set size of this process (VmHWM), in kB; 0 where /proc is missing.
-fn peak_rss_kb() -> u64 {
+pub(crate) fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

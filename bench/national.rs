@@ -50,6 +50,7 @@ national: generates and bulk-loads a national-scale hoinghi dataset.
 
 usage: cargo bench --bench national -- load --database-url URL [--analyze | --no-analyze]
        cargo bench --bench national -- documents --database-url URL [--iterations N]
+       cargo bench --bench national -- assign --database-url URL [--iterations N]
 
   --database-url URL   sqlite://FILE?mode=rwc or postgres://…/DB (default: $HOINGHI_DATABASE_URL);
                        the database must be empty (it is migrated first)
@@ -61,8 +62,13 @@ usage: cargo bench --bench national -- load --database-url URL [--analyze | --no
 `documents` turns a loaded dataset into a national plan (4 conferences, 40 agenda items,
 all bridge points) and times rendering it as HTML, text and DOCX (default 20 times each).
 It changes the database: run it on a copy.
+
+`assign` moves all bridge points into conference 1, empty, invites every school and
+commune people's committee to a bridge point, and times the auto-assignment (the preview
+N times, default 20, then one apply). It changes the database: run it on a copy.
 ";
 
+mod assign;
 mod documents;
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (3.32+); PostgreSQL allows 65,535.
@@ -1206,7 +1212,8 @@ async fn load(opts: Options) -> Result<(), String> {
 }
 
 /// `documents --database-url URL [--iterations N]`
-fn documents_command(args: &[String]) -> ExitCode {
+/// `documents` or `assign`: `--database-url URL [--iterations N]`.
+fn on_copy_command(name: &str, args: &[String]) -> ExitCode {
     let mut url = std::env::var("HOINGHI_DATABASE_URL").ok();
     let mut iterations = 20;
     let mut it = args.iter();
@@ -1217,23 +1224,27 @@ fn documents_command(args: &[String]) -> ExitCode {
                 iterations = v.parse().unwrap_or(20)
             }
             _ => {
-                eprintln!("national documents: bad argument `{a}`\n\n{USAGE}");
+                eprintln!("national {name}: bad argument `{a}`\n\n{USAGE}");
                 return ExitCode::from(2);
             }
         }
     }
     let Some(url) = url else {
-        eprintln!("national documents: --database-url is required");
+        eprintln!("national {name}: --database-url is required");
         return ExitCode::from(2);
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(documents::run(&url, iterations)) {
+    let result = match name {
+        "assign" => runtime.block_on(assign::run(&url, iterations)),
+        _ => runtime.block_on(documents::run(&url, iterations)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("national documents: {e}");
+            eprintln!("national {name}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -1247,7 +1258,8 @@ fn main() -> ExitCode {
         .collect();
     match args.first().map(String::as_str) {
         Some("load") => {}
-        Some("documents") => return documents_command(&args[1..]),
+        Some("documents") => return on_copy_command("documents", &args[1..]),
+        Some("assign") => return on_copy_command("assign", &args[1..]),
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -145,6 +145,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/nominations",
                 web::get().to(nominations::of_conference),
             )
+            .route(
+                "/conferences/{id}/auto-assign",
+                web::post().to(nominations::auto_assign),
+            )
             .route("/feeds", web::get().to(replies::list_feeds))
             .route("/feeds", web::post().to(replies::create_feed))
             .route("/feeds/{id}", web::delete().to(replies::revoke_feed))

@@ -398,6 +398,26 @@ impl Doc {
                 .response("404", error_response("no such conference"))
                 .response("422", error_response("an unknown parameter or value")),
         );
+        self.op(
+            "/api/v1/conferences/{id}/auto-assign",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("bridge-points")
+                .operation_id(Some("auto_assign"))
+                .summary(Some(
+                    "Place every unit the bridge-point rules invite at a bridge point (own commune first, then the point serving its commune, then the nearest by the administrative tree), within capacities, keeping assignments made; a preview unless `apply`",
+                ))
+                .parameter(id_param())
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content("application/json", json_content(reference("AutoAssign")))
+                        .build(),
+                ))
+                .response("200", json("what was or would be done", "Assignment"))
+                .response("403", error_response("not the organiser's staff"))
+                .response("404", error_response("no such conference")),
+        );
         let token = |what: &str| {
             ParameterBuilder::new()
                 .name("token")
@@ -625,6 +645,8 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::http::invitations::Retried>();
     doc.schema::<crate::services::replies::Replies>();
     doc.schema::<crate::services::nominations::Nominations>();
+    doc.schema::<crate::services::assignment::AutoAssign>();
+    doc.schema::<crate::services::assignment::Assignment>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

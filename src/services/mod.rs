@@ -1,6 +1,7 @@
 //! Use cases: the generic CRUD of every resource with its validation and authorisation,
 //! users and tokens, nested reads, and seeding.
 pub mod agenda;
+pub mod assignment;
 pub mod auth;
 pub mod checks;
 pub mod crud;

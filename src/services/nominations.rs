@@ -553,7 +553,7 @@ pub async fn of_conference(
 }
 
 /// The ids of every unit in `scope`.
-async fn in_scope(db: &impl ConnectionTrait, scope: &Scope) -> Result<BTreeSet<i64>> {
+pub(crate) async fn in_scope(db: &impl ConnectionTrait, scope: &Scope) -> Result<BTreeSet<i64>> {
     if scope.is_empty() {
         return Ok(BTreeSet::new());
     }

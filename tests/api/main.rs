@@ -2,6 +2,7 @@
 //! database, on SQLite and on PostgreSQL (`HOINGHI_TEST_POSTGRES_URL`).
 mod helpers;
 
+mod assignment;
 mod auth;
 mod browser;
 mod calendar;
