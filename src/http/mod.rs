@@ -149,6 +149,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/auto-assign",
                 web::post().to(nominations::auto_assign),
             )
+            .route(
+                "/conferences/{id}/attendance",
+                web::get().to(nominations::attendance),
+            )
+            .route(
+                "/conferences/{id}/attendance.xlsx",
+                web::get().to(nominations::attendance_xlsx),
+            )
             .route("/feeds", web::get().to(replies::list_feeds))
             .route("/feeds", web::post().to(replies::create_feed))
             .route("/feeds/{id}", web::delete().to(replies::revoke_feed))

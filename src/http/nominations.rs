@@ -1,5 +1,6 @@
 //! `GET /api/v1/conferences/{id}/nominations`: per invited unit, its quota, the delegates
-//! it named and who is still missing; `POST …/auto-assign`: units to bridge points.
+//! it named and who is still missing; `POST …/auto-assign`: units to bridge points;
+//! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district.
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
@@ -27,4 +28,31 @@ pub async fn auto_assign(
     body: super::extract::Json<AutoAssign>,
 ) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::Ok().json(assignment::run(&state.db, &p, *id, &body.0).await?))
+}
+
+/// `GET /conferences/{id}/attendance`
+pub async fn attendance(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    Ok(HttpResponse::Ok()
+        .json(crate::services::attendance::of_conference(&state.db, &p, *id).await?))
+}
+
+/// `GET /conferences/{id}/attendance.xlsx`
+pub async fn attendance_xlsx(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Error> {
+    let figures = crate::services::attendance::of_conference(&state.db, &p, *id).await?;
+    let bytes = crate::services::attendance::xlsx(&figures)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"so-lieu-tham-du-hoi-nghi-{id}.xlsx\""),
+        ))
+        .body(bytes))
 }

@@ -418,6 +418,32 @@ impl Doc {
                 .response("403", error_response("not the organiser's staff"))
                 .response("404", error_response("no such conference")),
         );
+        self.op(
+            "/api/v1/conferences/{id}/attendance",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("bridge-points")
+                .operation_id(Some("conference_attendance"))
+                .summary(Some(
+                    "Per bridge point and per district: units expected, units placed and nominating, delegates and their replies; a district office sees its area",
+                ))
+                .parameter(id_param())
+                .response("200", json("the figures", "Figures"))
+                .response("404", error_response("no such conference")),
+        );
+        self.op(
+            "/api/v1/conferences/{id}/attendance.xlsx",
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .tag("bridge-points")
+                .operation_id(Some("conference_attendance_xlsx"))
+                .summary(Some(
+                    "The same figures as an XLSX workbook: a sheet per bridge point, a sheet per district",
+                ))
+                .parameter(id_param())
+                .response("200", response("the workbook", None))
+                .response("404", error_response("no such conference")),
+        );
         let token = |what: &str| {
             ParameterBuilder::new()
                 .name("token")
@@ -647,6 +673,7 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::services::nominations::Nominations>();
     doc.schema::<crate::services::assignment::AutoAssign>();
     doc.schema::<crate::services::assignment::Assignment>();
+    doc.schema::<crate::services::attendance::Figures>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

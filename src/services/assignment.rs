@@ -161,14 +161,57 @@ pub async fn run(
 }
 
 /// A committee of the administrative tree: its ancestors (root first, itself last).
-struct Area {
-    chain: Vec<i64>,
+pub(crate) struct Area {
+    pub chain: Vec<i64>,
     /// The district of the chain, or its root where there are no districts.
-    region: i64,
+    pub region: i64,
+}
+
+/// The committees of `units`' areas and their ancestors, and each area's chain and
+/// region.
+pub(crate) async fn areas_of(
+    db: &impl ConnectionTrait,
+    units: &HashMap<i64, UnitRow>,
+) -> Result<(HashMap<i64, UnitRow>, HashMap<i64, Area>)> {
+    let area_ids: BTreeSet<i64> = units.values().filter_map(area_of).collect();
+    let mut committees = load_units(db, &area_ids).await?;
+    let ancestors: BTreeSet<i64> = committees
+        .values()
+        .flat_map(|c| path_ids(&c.path))
+        .filter(|id| !committees.contains_key(id))
+        .collect();
+    committees.extend(load_units(db, &ancestors).await?);
+    let areas: HashMap<i64, Area> = area_ids
+        .iter()
+        .filter_map(|&a| {
+            let c = committees.get(&a)?;
+            // The chain of committees above and including it (other units on the path,
+            // if any, are not areas).
+            let chain: Vec<i64> = path_ids(&c.path)
+                .into_iter()
+                .filter(|id| {
+                    committees
+                        .get(id)
+                        .is_some_and(|u| u.kind == UnitKind::PeopleCommittee)
+                })
+                .collect();
+            let region = chain
+                .iter()
+                .copied()
+                .find(|id| {
+                    committees
+                        .get(id)
+                        .is_some_and(|u| u.area_level == Some(AreaLevel::District))
+                })
+                .or_else(|| chain.first().copied())?;
+            Some((a, Area { chain, region }))
+        })
+        .collect();
+    Ok((committees, areas))
 }
 
 /// A unit's area: itself for a people's committee, else the committee of its territory.
-fn area_of(u: &UnitRow) -> Option<i64> {
+pub(crate) fn area_of(u: &UnitRow) -> Option<i64> {
     if u.kind == UnitKind::PeopleCommittee {
         Some(u.id)
     } else {
@@ -243,40 +286,7 @@ pub async fn compute(
     ids.extend(points.iter().map(|b| b.host_unit_id));
     ids.extend(placed_units.iter().copied());
     let units = load_units(db, &ids).await?;
-    let area_ids: BTreeSet<i64> = units.values().filter_map(area_of).collect();
-    let mut committees = load_units(db, &area_ids).await?;
-    let ancestors: BTreeSet<i64> = committees
-        .values()
-        .flat_map(|c| path_ids(&c.path))
-        .filter(|id| !committees.contains_key(id))
-        .collect();
-    committees.extend(load_units(db, &ancestors).await?);
-    let areas: HashMap<i64, Area> = area_ids
-        .iter()
-        .filter_map(|&a| {
-            let c = committees.get(&a)?;
-            // The chain of committees above and including it (other units on the path,
-            // if any, are not areas).
-            let chain: Vec<i64> = path_ids(&c.path)
-                .into_iter()
-                .filter(|id| {
-                    committees
-                        .get(id)
-                        .is_some_and(|u| u.kind == UnitKind::PeopleCommittee)
-                })
-                .collect();
-            let region = chain
-                .iter()
-                .copied()
-                .find(|id| {
-                    committees
-                        .get(id)
-                        .is_some_and(|u| u.area_level == Some(AreaLevel::District))
-                })
-                .or_else(|| chain.first().copied())?;
-            Some((a, Area { chain, region }))
-        })
-        .collect();
+    let (committees, areas) = areas_of(db, &units).await?;
 
     // The points a caller may fill, with their areas, room and the communes attending.
     let coordinated =
@@ -413,18 +423,18 @@ pub async fn compute(
 
 /// What the assignment reads of a unit.
 #[derive(Clone, Debug, sea_orm::FromQueryResult)]
-struct UnitRow {
-    id: i64,
-    name: String,
-    kind: UnitKind,
-    area_unit_id: Option<i64>,
-    area_level: Option<AreaLevel>,
-    path: String,
+pub(crate) struct UnitRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: UnitKind,
+    pub area_unit_id: Option<i64>,
+    pub area_level: Option<AreaLevel>,
+    pub path: String,
 }
 
 /// Units by id: in chunks of ids, or for a large share of the tree (a national
 /// conference's schools) in one pass over every unit.
-async fn load_units(
+pub(crate) async fn load_units(
     db: &impl ConnectionTrait,
     ids: &BTreeSet<i64>,
 ) -> Result<HashMap<i64, UnitRow>> {

@@ -2,6 +2,7 @@
 //! users and tokens, nested reads, and seeding.
 pub mod agenda;
 pub mod assignment;
+pub mod attendance;
 pub mod auth;
 pub mod checks;
 pub mod crud;

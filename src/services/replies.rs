@@ -225,7 +225,7 @@ pub struct ReplyCounts {
 }
 
 impl ReplyCounts {
-    fn add(&mut self, r: Reply) {
+    pub(crate) fn add(&mut self, r: Reply) {
         match r {
             Reply::NeedsAction => self.needs_action += 1,
             Reply::Accepted => self.accepted += 1,

@@ -288,3 +288,156 @@ store_test!(
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 );
+
+store_test!(
+    attendance_figures_per_point_and_district_as_json_and_xlsx,
+    |app| {
+        use calamine::{Data, Reader, Xlsx};
+        let conference = seeded(app).await;
+        let tn = id_of(app, "ubnd-thuy-nguyen").await;
+        let office = id_of(app, "pgddt-thuy-nguyen").await;
+        let school = id_of(app, "thpt-tn-ly-thuong-kiet").await;
+        let hall_point = id_of(app, "bp-dvht-tn-00").await;
+        let school_point = id_of(app, "bp-dvht-tn-19").await;
+        for (unit, name, email, place, reply) in [
+            (
+                tn,
+                "Nguyễn Văn An",
+                "an@tn.example",
+                Some(hall_point),
+                "accepted",
+            ),
+            (
+                school,
+                "Trần Thị Bích",
+                "bich@ltk.example",
+                Some(school_point),
+                "declined",
+            ),
+            (
+                office,
+                "Lê Văn Cường",
+                "cuong@pgddt.example",
+                None,
+                "needs_action",
+            ),
+        ] {
+            let p = person(app, unit, name, email).await;
+            let mut body = nomination(conference, p, unit);
+            if let Some(b) = place {
+                body["venue"] = json!("bridge_point");
+                body["bridge_point_id"] = json!(b);
+            }
+            body["reply"] = json!(reply);
+            app.create("/api/v1/delegates", body).await;
+        }
+        let path = format!("/api/v1/conferences/{conference}/attendance");
+        let (status, f) = app.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{f}");
+        let point = |id: i64| {
+            f["bridge_points"]
+                .as_array()
+                .expect("points")
+                .iter()
+                .find(|p| p["bridge_point_id"] == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("point {id}: {f}"))
+        };
+        let hall = point(hall_point);
+        assert_eq!(hall["district_name"], "UBND huyện Thủy Nguyên");
+        assert_eq!(hall["units_attending"], 4, "{hall}");
+        // UBND, Phòng GDĐT and Hội Khuyến học huyện are invited; the Mặt trận only attends.
+        assert_eq!(hall["units_expected"], 3, "{hall}");
+        assert_eq!(hall["delegates"], 1);
+        assert_eq!(hall["replies"]["accepted"], 1);
+        let at_school = point(school_point);
+        assert_eq!(at_school["delegates"], 1);
+        assert_eq!(at_school["replies"]["declined"], 1);
+        let district = f["districts"]
+            .as_array()
+            .expect("districts")
+            .iter()
+            .find(|d| d["district_id"] == tn)
+            .cloned()
+            .expect("Thủy Nguyên");
+        assert_eq!(district["bridge_points"], 32);
+        assert_eq!(district["delegates"], 3);
+        assert_eq!(district["units_nominated"], 3);
+        assert_eq!(district["replies"]["accepted"], 1);
+        assert_eq!(district["replies"]["declined"], 1);
+        assert_eq!(district["replies"]["needs_action"], 1);
+        // The units expected are those the nominations list for the district.
+        let (_, n) = app
+            .get(&format!(
+                "/api/v1/conferences/{conference}/nominations?district={tn}"
+            ))
+            .await;
+        assert_eq!(district["units_expected"], n["totals"]["units"], "{n}");
+        assert_eq!(f["totals"]["delegates"], 3);
+        assert_eq!(
+            f["totals"]["bridge_points"].as_u64(),
+            f["bridge_points"].as_array().map(|p| p.len() as u64)
+        );
+
+        // A district office sees its district only.
+        let token = app
+            .token_for("pgddt-tn", Role::DistrictOffice, Some(office))
+            .await;
+        let (status, own) = app.request(Method::GET, &path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{own}");
+        let ids: Vec<&Value> = own["districts"]
+            .as_array()
+            .expect("districts")
+            .iter()
+            .map(|d| &d["district_id"])
+            .collect();
+        assert_eq!(ids, [&json!(tn)], "{own}");
+        assert_eq!(own["bridge_points"].as_array().map(Vec::len), Some(32));
+
+        // The workbook says the same.
+        let resp = app
+            .client
+            .get(format!("{}{path}.xlsx", app.address))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .expect("xlsx");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let bytes = resp.bytes().await.expect("body").to_vec();
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(book.sheet_names(), ["Theo điểm cầu", "Theo quận, huyện"]);
+        let points = book.worksheet_range("Theo điểm cầu").expect("sheet");
+        let rows: Vec<&[Data]> = points.rows().collect();
+        assert_eq!(rows[0][1], Data::String("Điểm cầu".into()));
+        assert_eq!(
+            rows.len(),
+            f["bridge_points"].as_array().expect("points").len() + 2
+        );
+        let hall_row = rows
+            .iter()
+            .find(|r| r[1] == Data::String(hall["name"].as_str().expect("name").into()))
+            .expect("the hall's row");
+        assert_eq!(hall_row[4], Data::Float(4.0));
+        assert_eq!(hall_row[6], Data::Float(1.0));
+        assert_eq!(hall_row[7], Data::Float(1.0));
+        let last = rows.last().expect("totals");
+        assert_eq!(last[1], Data::String("Tổng cộng".into()));
+        assert_eq!(last[6], Data::Float(2.0), "delegates seated at points");
+        let districts = book.worksheet_range("Theo quận, huyện").expect("sheet");
+        let rows: Vec<&[Data]> = districts.rows().collect();
+        let tn_row = rows
+            .iter()
+            .find(|r| r[1] == Data::String("UBND huyện Thủy Nguyên".into()))
+            .expect("Thủy Nguyên's row");
+        assert_eq!(tn_row[2], Data::Float(32.0));
+        assert_eq!(tn_row[6], Data::Float(3.0));
+        let last = rows.last().expect("totals");
+        assert_eq!(last[1], Data::String("Tổng cộng".into()));
+        assert_eq!(last[6], Data::Float(3.0));
+    }
+);
