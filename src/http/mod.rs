@@ -157,6 +157,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/attendance.xlsx",
                 web::get().to(nominations::attendance_xlsx),
             )
+            .route(
+                "/conferences/{id}/bridge-points.{format}",
+                web::get().to(
+                    |s: web::Data<AppState>, p: Principal, path: web::Path<(i64, String)>| {
+                        nominations::export(s, p, path, "bridge-points")
+                    },
+                ),
+            )
+            .route(
+                "/conferences/{id}/delegates.{format}",
+                web::get().to(
+                    |s: web::Data<AppState>, p: Principal, path: web::Path<(i64, String)>| {
+                        nominations::export(s, p, path, "delegates")
+                    },
+                ),
+            )
             .route("/feeds", web::get().to(replies::list_feeds))
             .route("/feeds", web::post().to(replies::create_feed))
             .route("/feeds/{id}", web::delete().to(replies::revoke_feed))

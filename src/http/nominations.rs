@@ -1,6 +1,7 @@
 //! `GET /api/v1/conferences/{id}/nominations`: per invited unit, its quota, the delegates
 //! it named and who is still missing; `POST …/auto-assign`: units to bridge points;
-//! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district.
+//! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district;
+//! `GET …/bridge-points.{csv,xlsx}` and `…/delegates.{csv,xlsx}`: the exports.
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
@@ -55,4 +56,42 @@ pub async fn attendance_xlsx(
             format!("attachment; filename=\"so-lieu-tham-du-hoi-nghi-{id}.xlsx\""),
         ))
         .body(bytes))
+}
+
+/// `GET /conferences/{id}/bridge-points.{format}` and `…/delegates.{format}`.
+pub async fn export(
+    state: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(i64, String)>,
+    what: &'static str,
+) -> Result<HttpResponse, Error> {
+    use crate::services::exports::{self, Format};
+    let (id, format) = path.into_inner();
+    let Some(format) = Format::parse(&format) else {
+        return Err(Error::NotFound {
+            entity: "export format",
+            label: "định dạng xuất (csv, xlsx)",
+            id,
+        });
+    };
+    let table = match what {
+        "bridge-points" => exports::bridge_points(&state.db, &p, id).await?,
+        _ => exports::delegates(&state.db, &p, id).await?,
+    };
+    let body = table.render(format)?;
+    let name = format!(
+        "{}-hoi-nghi-{id}.{}",
+        match what {
+            "bridge-points" => "diem-cau",
+            _ => "dai-bieu",
+        },
+        format.extension()
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body))
 }

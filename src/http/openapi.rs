@@ -444,6 +444,40 @@ impl Doc {
                 .response("200", response("the workbook", None))
                 .response("404", error_response("no such conference")),
         );
+        let format = || {
+            ParameterBuilder::new()
+                .name("format")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("csv (UTF-8 with a byte-order mark) or xlsx"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        for (path, id, summary) in [
+            (
+                "/api/v1/conferences/{id}/bridge-points.{format}",
+                "export_bridge_points",
+                "The bridge-point table: host, coordinator, room, address, capacity, attending units, technical contact; a district office exports its own points",
+            ),
+            (
+                "/api/v1/conferences/{id}/delegates.{format}",
+                "export_delegates",
+                "The delegates bridge point by bridge point: họ và tên, chức vụ, đơn vị, email, điện thoại, điểm cầu, reply; a district office exports its own units",
+            ),
+        ] {
+            self.op(
+                path,
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .tag("bridge-points")
+                    .operation_id(Some(id))
+                    .summary(Some(summary))
+                    .parameter(id_param())
+                    .parameter(format())
+                    .response("200", response("the file", None))
+                    .response("404", error_response("no such conference or format")),
+            );
+        }
         let token = |what: &str| {
             ParameterBuilder::new()
                 .name("token")

@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod auth;
 pub mod checks;
 pub mod crud;
+pub mod exports;
 pub mod feeds;
 pub mod invitations;
 pub mod ledger;

@@ -441,3 +441,130 @@ store_test!(
         assert_eq!(last[6], Data::Float(3.0));
     }
 );
+
+store_test!(bridge_points_and_delegates_export_as_csv_and_xlsx, |app| {
+    use calamine::{Data, Reader, Xlsx};
+    let conference = seeded(app).await;
+    let school = id_of(app, "thpt-tn-ly-thuong-kiet").await;
+    let school_point = id_of(app, "bp-dvht-tn-19").await;
+    let office = id_of(app, "pgddt-thuy-nguyen").await;
+    let ad = id_of(app, "ubnd-an-duong").await;
+    for (unit, name, email, place) in [
+        (
+            school,
+            "Trần Thị Bích",
+            "bich@ltk.example",
+            Some(school_point),
+        ),
+        (ad, "Lê Văn Cường", "cuong@anduong.example", None),
+    ] {
+        let p = person(app, unit, name, email).await;
+        let mut body = nomination(conference, p, unit);
+        if let Some(b) = place {
+            body["venue"] = json!("bridge_point");
+            body["bridge_point_id"] = json!(b);
+        }
+        app.create("/api/v1/delegates", body).await;
+    }
+    let fetch = |path: String, token: Option<String>| async move {
+        let resp = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(token.as_deref().unwrap_or(&app.admin_token))
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let kind = resp.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        (kind, resp.bytes().await.expect("body").to_vec())
+    };
+    let csv_rows = |bytes: &[u8]| -> Vec<Vec<String>> {
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            "a byte-order mark for Excel"
+        );
+        csv::Reader::from_reader(&bytes[3..])
+            .records()
+            .map(|r| r.expect("row").iter().map(str::to_owned).collect())
+            .collect()
+    };
+    let xlsx_rows = |bytes: Vec<u8>, sheet: &str| -> Vec<Vec<String>> {
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX");
+        let range = book.worksheet_range(sheet).expect("sheet");
+        range
+            .rows()
+            .skip(1)
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::String(s) => s.clone(),
+                        Data::Float(f) => format!("{f}"),
+                        Data::Empty => String::new(),
+                        other => panic!("unexpected cell {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+
+    // The bridge-point table, the same in CSV and XLSX.
+    let base = format!("/api/v1/conferences/{conference}");
+    let (kind, csv) = fetch(format!("{base}/bridge-points.csv"), None).await;
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    let rows = csv_rows(&csv);
+    let (_, xlsx) = fetch(format!("{base}/bridge-points.xlsx"), None).await;
+    assert_eq!(xlsx_rows(xlsx, "Danh sách điểm cầu"), rows);
+    let (_, all) = app
+        .get(&format!(
+            "/api/v1/bridge-points?conference={conference}&per_page=500"
+        ))
+        .await;
+    assert_eq!(rows.len() as u64, all["total"].as_u64().expect("total"));
+    let le_ich_moc = rows
+        .iter()
+        .find(|r| r[1] == "Trường THCS Lê Ích Mộc")
+        .expect("point 19");
+    assert_eq!(le_ich_moc[2], "Trường THCS Lê Ích Mộc");
+    assert_eq!(le_ich_moc[6], "30");
+    assert_eq!(le_ich_moc[7], "12");
+    assert!(
+        le_ich_moc[8].contains("Trường THPT Lý Thường Kiệt"),
+        "{}",
+        le_ich_moc[8]
+    );
+    assert!(
+        le_ich_moc[8].contains("UBND thị trấn Núi Đèo"),
+        "{}",
+        le_ich_moc[8]
+    );
+
+    // The delegates, point by point; online ones last.
+    let (_, csv) = fetch(format!("{base}/delegates.csv"), None).await;
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][1], "Trần Thị Bích");
+    assert_eq!(rows[0][3], "Trường THPT Lý Thường Kiệt");
+    assert_eq!(rows[0][4], "bich@ltk.example");
+    assert_eq!(rows[0][6], "Trường THCS Lê Ích Mộc");
+    assert_eq!(rows[0][7], "Chưa trả lời");
+    assert_eq!(rows[1][6], "Trực tuyến");
+    let (_, xlsx) = fetch(format!("{base}/delegates.xlsx"), None).await;
+    assert_eq!(xlsx_rows(xlsx, "Danh sách đại biểu"), rows);
+
+    // A district office exports its own district.
+    let token = app
+        .token_for("pgddt-tn", Role::DistrictOffice, Some(office))
+        .await;
+    let (_, csv) = fetch(format!("{base}/delegates.csv"), Some(token.clone())).await;
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (_, csv) = fetch(format!("{base}/bridge-points.csv"), Some(token)).await;
+    assert_eq!(csv_rows(&csv).len(), 32);
+
+    let (status, _) = app.get(&format!("{base}/delegates.pdf")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
