@@ -263,22 +263,17 @@ pub async fn compute(
         .order_by_asc(bridge_point::Column::Id)
         .all(db)
         .await?;
-    let mut attending: Vec<(i64, i64)> = Vec::new();
     let point_ids: Vec<i64> = points.iter().map(|b| b.id).collect();
-    for chunk in point_ids.chunks(1000) {
-        attending.extend(
-            bridge_point_unit::Entity::find()
-                .select_only()
-                .columns([
-                    bridge_point_unit::Column::BridgePointId,
-                    bridge_point_unit::Column::UnitId,
-                ])
-                .filter(bridge_point_unit::Column::BridgePointId.is_in(chunk.iter().copied()))
-                .into_tuple::<(i64, i64)>()
-                .all(db)
-                .await?,
-        );
-    }
+    let attending: Vec<(i64, i64)> = crate::services::links::load::<bridge_point_unit::Entity>(
+        db,
+        bridge_point_unit::Column::BridgePointId,
+        bridge_point_unit::Column::UnitId,
+        &point_ids,
+    )
+    .await?
+    .into_iter()
+    .flat_map(|(b, units)| units.into_iter().map(move |u| (b, u)))
+    .collect();
     let placed_units: BTreeSet<i64> = attending.iter().map(|(_, u)| *u).collect();
 
     // The units involved (invited, hosts, attending) and the committees of their areas.

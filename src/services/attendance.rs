@@ -7,16 +7,17 @@
 //! delegate counts in its unit's district, and at the bridge point where it sits.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::kinds::Role;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::services::assignment::{self, area_of, load_units};
 use crate::services::auth::Principal;
 use crate::services::checks::required_units;
 use crate::services::crud;
+use crate::services::exports::{Cell, Table, workbook};
 use crate::services::replies::ReplyCounts;
 use crate::services::resources::conference::Conferences;
 use crate::store::{attendance_rule, bridge_point, bridge_point_unit, delegate};
@@ -115,23 +116,14 @@ pub async fn of_conference(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
         .into_iter()
         .filter(|b| inside(b.coordinating_unit_id))
         .collect();
-    let mut attending: HashMap<i64, Vec<i64>> = HashMap::new();
     let point_ids: Vec<i64> = points.iter().map(|b| b.id).collect();
-    for chunk in point_ids.chunks(1000) {
-        let rows: Vec<(i64, i64)> = bridge_point_unit::Entity::find()
-            .select_only()
-            .columns([
-                bridge_point_unit::Column::BridgePointId,
-                bridge_point_unit::Column::UnitId,
-            ])
-            .filter(bridge_point_unit::Column::BridgePointId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (b, u) in rows {
-            attending.entry(b).or_default().push(u);
-        }
-    }
+    let attending = crate::services::links::load::<bridge_point_unit::Entity>(
+        db,
+        bridge_point_unit::Column::BridgePointId,
+        bridge_point_unit::Column::UnitId,
+        &point_ids,
+    )
+    .await?;
     let placed: BTreeSet<i64> = attending.values().flatten().copied().collect();
     let delegates: Vec<delegate::Model> = delegate::Entity::find()
         .filter(delegate::Column::ConferenceId.eq(id))
@@ -231,26 +223,30 @@ pub async fn of_conference(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
 }
 
 /// The figures as an XLSX workbook: a sheet per bridge point, a sheet per district, each
-/// with a header row, a totals row and frozen headings.
+/// with a totals row.
 pub fn xlsx(f: &Figures) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-    let e = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx: {e}"));
-    let head = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_border(FormatBorder::Thin)
-        .set_background_color("#DDEBF7");
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let total = Format::new().set_bold().set_border(FormatBorder::Thin);
-    let mut wb = Workbook::new();
-
-    let replies = |r: &ReplyCounts| [r.accepted, r.declined, r.tentative, r.needs_action];
-    {
-        let ws = wb.add_worksheet();
-        ws.set_name("Theo điểm cầu").map_err(e)?;
-        let headings = [
+    let n = |v: u64| Cell::Number(v as f64);
+    let replies = |r: &ReplyCounts| [r.accepted, r.declined, r.tentative, r.needs_action].map(n);
+    let reply_columns = [
+        ("Tham dự", 10.0),
+        ("Không tham dự", 10.0),
+        ("Chưa chắc chắn", 10.0),
+        ("Chưa trả lời", 10.0),
+    ];
+    let mut sum = DistrictFigures::default();
+    let mut attending = 0;
+    for p in &f.bridge_points {
+        attending += p.units_attending;
+        sum.units_expected += p.units_expected;
+        sum.delegates += p.delegates;
+        sum.replies.accepted += p.replies.accepted;
+        sum.replies.declined += p.replies.declined;
+        sum.replies.tentative += p.replies.tentative;
+        sum.replies.needs_action += p.replies.needs_action;
+    }
+    let points = Table {
+        sheet: "Theo điểm cầu",
+        columns: [
             ("STT", 6.0),
             ("Điểm cầu", 48.0),
             ("Quận/huyện", 24.0),
@@ -258,62 +254,62 @@ pub fn xlsx(f: &Figures) -> Result<Vec<u8>> {
             ("Đơn vị dự", 10.0),
             ("Đơn vị được mời", 12.0),
             ("Đại biểu", 10.0),
-            ("Tham dự", 10.0),
-            ("Không tham dự", 10.0),
-            ("Chưa chắc chắn", 10.0),
-            ("Chưa trả lời", 10.0),
-        ];
-        for (col, (h, width)) in headings.iter().enumerate() {
-            ws.write_with_format(0, col as u16, *h, &head).map_err(e)?;
-            ws.set_column_width(col as u16, *width).map_err(e)?;
-        }
-        let mut row = 1u32;
-        for (i, p) in f.bridge_points.iter().enumerate() {
-            ws.write_with_format(row, 0, (i + 1) as f64, &cell)
-                .map_err(e)?;
-            ws.write_with_format(row, 1, p.name.as_str(), &cell)
-                .map_err(e)?;
-            ws.write_with_format(row, 2, p.district_name.as_deref().unwrap_or(""), &cell)
-                .map_err(e)?;
-            match p.capacity {
-                Some(c) => ws
-                    .write_with_format(row, 3, f64::from(c), &cell)
-                    .map_err(e)?,
-                None => ws.write_with_format(row, 3, "", &cell).map_err(e)?,
-            };
-            let numbers = [p.units_attending, p.units_expected, p.delegates]
+        ]
+        .into_iter()
+        .chain(reply_columns)
+        .collect(),
+        rows: f
+            .bridge_points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                [
+                    n(i as u64 + 1),
+                    p.name.clone().into(),
+                    p.district_name.clone().unwrap_or_default().into(),
+                    p.capacity
+                        .map_or(Cell::Text(String::new()), |c| Cell::Number(c.into())),
+                    n(p.units_attending),
+                    n(p.units_expected),
+                    n(p.delegates),
+                ]
                 .into_iter()
-                .chain(replies(&p.replies));
-            for (k, n) in numbers.enumerate() {
-                ws.write_with_format(row, 4 + k as u16, n as f64, &cell)
-                    .map_err(e)?;
-            }
-            row += 1;
-        }
-        ws.write_with_format(row, 1, "Tổng cộng", &total)
-            .map_err(e)?;
-        let sums = [
-            f.bridge_points
-                .iter()
-                .map(|p| p.units_attending)
-                .sum::<u64>(),
-            f.bridge_points.iter().map(|p| p.units_expected).sum(),
-            f.bridge_points.iter().map(|p| p.delegates).sum(),
-            f.bridge_points.iter().map(|p| p.replies.accepted).sum(),
-            f.bridge_points.iter().map(|p| p.replies.declined).sum(),
-            f.bridge_points.iter().map(|p| p.replies.tentative).sum(),
-            f.bridge_points.iter().map(|p| p.replies.needs_action).sum(),
-        ];
-        for (k, n) in sums.into_iter().enumerate() {
-            ws.write_with_format(row, 4 + k as u16, n as f64, &total)
-                .map_err(e)?;
-        }
-        ws.set_freeze_panes(1, 0).map_err(e)?;
-    }
-    {
-        let ws = wb.add_worksheet();
-        ws.set_name("Theo quận, huyện").map_err(e)?;
-        let headings = [
+                .chain(replies(&p.replies))
+                .collect()
+            })
+            .collect(),
+        totals: Some(
+            [
+                Cell::Text(String::new()),
+                "Tổng cộng".into(),
+                Cell::Text(String::new()),
+                Cell::Text(String::new()),
+                n(attending),
+                n(sum.units_expected),
+                n(sum.delegates),
+            ]
+            .into_iter()
+            .chain(replies(&sum.replies))
+            .collect(),
+        ),
+    };
+    let district_row = |first: Cell, d: &DistrictFigures| -> Vec<Cell> {
+        [
+            first,
+            d.district_name.clone().into(),
+            n(d.bridge_points),
+            n(d.units_expected),
+            n(d.units_placed),
+            n(d.units_nominated),
+            n(d.delegates),
+        ]
+        .into_iter()
+        .chain(replies(&d.replies))
+        .collect()
+    };
+    let districts = Table {
+        sheet: "Theo quận, huyện",
+        columns: [
             ("STT", 6.0),
             ("Quận/huyện", 32.0),
             ("Điểm cầu", 10.0),
@@ -321,45 +317,17 @@ pub fn xlsx(f: &Figures) -> Result<Vec<u8>> {
             ("Đã xếp điểm cầu", 12.0),
             ("Đã cử đại biểu", 12.0),
             ("Đại biểu", 10.0),
-            ("Tham dự", 10.0),
-            ("Không tham dự", 10.0),
-            ("Chưa chắc chắn", 10.0),
-            ("Chưa trả lời", 10.0),
-        ];
-        for (col, (h, width)) in headings.iter().enumerate() {
-            ws.write_with_format(0, col as u16, *h, &head).map_err(e)?;
-            ws.set_column_width(col as u16, *width).map_err(e)?;
-        }
-        let rows = f
+        ]
+        .into_iter()
+        .chain(reply_columns)
+        .collect(),
+        rows: f
             .districts
             .iter()
-            .map(|d| (d, &cell))
-            .chain([(&f.totals, &total)]);
-        for (i, (d, format)) in rows.enumerate() {
-            let row = i as u32 + 1;
-            if std::ptr::eq(d, &f.totals) {
-                ws.write_with_format(row, 0, "", format).map_err(e)?;
-            } else {
-                ws.write_with_format(row, 0, (i + 1) as f64, format)
-                    .map_err(e)?;
-            }
-            ws.write_with_format(row, 1, d.district_name.as_str(), format)
-                .map_err(e)?;
-            let numbers = [
-                d.bridge_points,
-                d.units_expected,
-                d.units_placed,
-                d.units_nominated,
-                d.delegates,
-            ]
-            .into_iter()
-            .chain(replies(&d.replies));
-            for (k, n) in numbers.enumerate() {
-                ws.write_with_format(row, 2 + k as u16, n as f64, format)
-                    .map_err(e)?;
-            }
-        }
-        ws.set_freeze_panes(1, 0).map_err(e)?;
-    }
-    wb.save_to_buffer().map_err(e)
+            .enumerate()
+            .map(|(i, d)| district_row(n(i as u64 + 1), d))
+            .collect(),
+        totals: Some(district_row(Cell::Text(String::new()), &f.totals)),
+    };
+    workbook(&[&points, &districts])
 }

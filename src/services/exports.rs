@@ -39,6 +39,8 @@ pub struct Table {
     /// Heading and column width (Excel characters).
     pub columns: Vec<(&'static str, f64)>,
     pub rows: Vec<Vec<Cell>>,
+    /// A last row in bold (Tổng cộng), if any.
+    pub totals: Option<Vec<Cell>>,
 }
 
 /// The file formats of an export.
@@ -89,7 +91,7 @@ impl Table {
             .from_writer(b"\xEF\xBB\xBF".to_vec());
         w.write_record(self.columns.iter().map(|(h, _)| *h))
             .map_err(e)?;
-        for row in &self.rows {
+        for row in self.rows.iter().chain(&self.totals) {
             w.write_record(row.iter().map(|c| match c {
                 Cell::Text(s) => s.clone(),
                 Cell::Number(n) => format_number(*n),
@@ -100,36 +102,50 @@ impl Table {
             .map_err(|e| Error::Internal(format!("csv: {e}")))
     }
 
-    /// XLSX: bold headings, frozen, column widths, thin borders.
+    /// XLSX: one sheet ([`workbook`]).
     fn xlsx(&self) -> Result<Vec<u8>> {
-        use rust_xlsxwriter::{Format, FormatBorder, Workbook};
-        let e = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx: {e}"));
-        let head = Format::new()
-            .set_bold()
-            .set_text_wrap()
-            .set_border(FormatBorder::Thin)
-            .set_background_color("#DDEBF7");
-        let cell = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
-        let mut wb = Workbook::new();
+        workbook(&[self])
+    }
+}
+
+/// An XLSX workbook with a sheet per table: bold headings, frozen, column widths, thin
+/// borders, the totals row in bold.
+pub fn workbook(tables: &[&Table]) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, FormatBorder, Workbook};
+    let e = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx: {e}"));
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#DDEBF7");
+    let cell = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let total = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let mut wb = Workbook::new();
+    for t in tables {
         let ws = wb.add_worksheet();
-        ws.set_name(self.sheet).map_err(e)?;
-        for (col, (h, width)) in self.columns.iter().enumerate() {
+        ws.set_name(t.sheet).map_err(e)?;
+        for (col, (h, width)) in t.columns.iter().enumerate() {
             ws.write_with_format(0, col as u16, *h, &head).map_err(e)?;
             ws.set_column_width(col as u16, *width).map_err(e)?;
         }
-        for (r, row) in self.rows.iter().enumerate() {
+        let rows = t
+            .rows
+            .iter()
+            .map(|r| (r, &cell))
+            .chain(t.totals.iter().map(|r| (r, &total)));
+        for (r, (row, format)) in rows.enumerate() {
             for (c, value) in row.iter().enumerate() {
                 let (r, c) = (r as u32 + 1, c as u16);
                 match value {
-                    Cell::Text(s) => ws.write_with_format(r, c, s.as_str(), &cell),
-                    Cell::Number(n) => ws.write_with_format(r, c, *n, &cell),
+                    Cell::Text(s) => ws.write_with_format(r, c, s.as_str(), format),
+                    Cell::Number(n) => ws.write_with_format(r, c, *n, format),
                 }
                 .map_err(e)?;
             }
         }
         ws.set_freeze_panes(1, 0).map_err(e)?;
-        wb.save_to_buffer().map_err(e)
     }
+    wb.save_to_buffer().map_err(e)
 }
 
 /// `3` rather than `3.0` for whole numbers.
@@ -151,7 +167,7 @@ async fn scope_of(db: &impl ConnectionTrait, p: &Principal) -> Result<Option<BTr
 }
 
 /// Names of units by id, read in chunks.
-async fn unit_names(
+pub(crate) async fn unit_names(
     db: &impl ConnectionTrait,
     ids: &BTreeSet<i64>,
 ) -> Result<HashMap<i64, String>> {
@@ -193,23 +209,14 @@ pub async fn bridge_points(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
     crud::authorize_read::<Conferences>(db, p, &c).await?;
     let scope = scope_of(db, p).await?;
     let points = points_of(db, id, scope.as_ref()).await?;
-    let mut attending: HashMap<i64, Vec<i64>> = HashMap::new();
     let ids: Vec<i64> = points.iter().map(|b| b.id).collect();
-    for chunk in ids.chunks(1000) {
-        let rows: Vec<(i64, i64)> = bridge_point_unit::Entity::find()
-            .select_only()
-            .columns([
-                bridge_point_unit::Column::BridgePointId,
-                bridge_point_unit::Column::UnitId,
-            ])
-            .filter(bridge_point_unit::Column::BridgePointId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (b, u) in rows {
-            attending.entry(b).or_default().push(u);
-        }
-    }
+    let attending = crate::services::links::load::<bridge_point_unit::Entity>(
+        db,
+        bridge_point_unit::Column::BridgePointId,
+        bridge_point_unit::Column::UnitId,
+        &ids,
+    )
+    .await?;
     let mut unit_ids: BTreeSet<i64> = attending.values().flatten().copied().collect();
     unit_ids.extend(
         points
@@ -263,6 +270,7 @@ pub async fn bridge_points(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
             ("Email", 28.0),
         ],
         rows,
+        totals: None,
     })
 }
 
@@ -388,5 +396,6 @@ pub async fn delegates(db: &impl ConnectionTrait, p: &Principal, id: i64) -> Res
             ("Trả lời", 14.0),
         ],
         rows,
+        totals: None,
     })
 }

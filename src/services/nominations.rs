@@ -410,19 +410,11 @@ pub async fn of_conference(
     }
 
     let unit_ids: Vec<i64> = invited.keys().copied().collect();
-    let mut names: HashMap<i64, String> = HashMap::with_capacity(unit_ids.len());
+    let names =
+        crate::services::exports::unit_names(db, &invited.keys().copied().collect()).await?;
     let mut delegates: Vec<delegate::Model> = Vec::new();
     let mut points_of: HashMap<i64, Vec<i64>> = HashMap::new();
     for chunk in unit_ids.chunks(500) {
-        names.extend(
-            unit::Entity::find()
-                .select_only()
-                .columns([unit::Column::Id, unit::Column::Name])
-                .filter(unit::Column::Id.is_in(chunk.iter().copied()))
-                .into_tuple::<(i64, String)>()
-                .all(db)
-                .await?,
-        );
         delegates.extend(
             delegate::Entity::find()
                 .filter(delegate::Column::ConferenceId.eq(id))
@@ -441,18 +433,16 @@ pub async fn of_conference(
         .into_iter()
         .map(|b| (b.id, b))
         .collect();
-    if !points.is_empty() {
-        let rows: Vec<(i64, i64)> = bridge_point_unit::Entity::find()
-            .select_only()
-            .columns([
-                bridge_point_unit::Column::UnitId,
-                bridge_point_unit::Column::BridgePointId,
-            ])
-            .filter(bridge_point_unit::Column::BridgePointId.is_in(points.keys().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (u, b) in rows {
+    let point_ids: Vec<i64> = points.keys().copied().collect();
+    let attending = crate::services::links::load::<bridge_point_unit::Entity>(
+        db,
+        bridge_point_unit::Column::BridgePointId,
+        bridge_point_unit::Column::UnitId,
+        &point_ids,
+    )
+    .await?;
+    for (b, units) in attending {
+        for u in units {
             points_of.entry(u).or_default().push(b);
         }
     }
