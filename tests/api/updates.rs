@@ -1071,3 +1071,96 @@ store_test!(a_row_moved_while_its_write_waited_is_a_conflict, |app| {
     assert_eq!(now["conference_id"].as_i64(), Some(second), "{now}");
     assert_ne!(now["reply"], "accepted", "{now}");
 });
+
+store_test!(
+    a_unit_moved_between_points_is_told_alone_and_auto_assignment_moves_it_back,
+    |app| {
+        use hoinghi::domain::kinds::{MessageKind, Role};
+        use reqwest::Method;
+        let (conference, _, mark, _) = first_round(app).await;
+        let school = id_of(app, "thpt-tn-ly-thuong-kiet").await;
+        let (from, to) = (
+            id_of(app, "bp-dvht-tn-19").await,
+            id_of(app, "bp-dvht-tn-22").await,
+        );
+        let office = id_of(app, "pgddt-thuy-nguyen").await;
+        let token = app
+            .token_for("pgddt-tn", Role::DistrictOffice, Some(office))
+            .await;
+        // The district office moves the school (which named nobody: it holds the request to
+        // nominate, at its point) from Lê Ích Mộc's point to Kỳ Sơn's.
+        let edit = |point: i64, add: bool| {
+            let token = token.clone();
+            async move {
+                let path = format!("/api/v1/bridge-points/{point}");
+                let (_, mut body) = app.get(&path).await;
+                for k in ["id", "created_at", "updated_at"] {
+                    body.as_object_mut().expect("object").remove(k);
+                }
+                let mut units = body["unit_ids"].as_array().expect("units").clone();
+                if add {
+                    units.push(json!(school));
+                } else {
+                    units.retain(|v| *v != json!(school));
+                }
+                body["unit_ids"] = Value::Array(units);
+                let (status, after) = app
+                    .request(Method::PUT, &path, Some(&token), Some(&body))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{after}");
+            }
+        };
+        edit(from, false).await;
+        edit(to, true).await;
+        sync_now(app).await;
+        let new = rows_after(app, mark).await;
+        let to_school: Vec<_> = new.iter().filter(|r| r.unit_id == Some(school)).collect();
+        assert_eq!(to_school.len(), 1, "{new:?}");
+        assert_eq!(to_school[0].kind, MessageKind::Nomination);
+        assert!(to_school[0].sequence > 0, "a higher SEQUENCE");
+        let imip = checklist(&to_school[0].raw, "REQUEST");
+        assert!(imip.ics.contains("Trường THCS Kỳ Sơn"), "{}", imip.ics);
+        // Nobody else's invitation changed (the two points' technical contacts may be told
+        // who now attends them).
+        for r in &new {
+            assert!(
+                r.unit_id == Some(school) || r.kind == MessageKind::BridgeContact,
+                "an update to someone not affected: {r:?}"
+            );
+        }
+        let contacts = new
+            .iter()
+            .filter(|r| r.kind == MessageKind::BridgeContact)
+            .count();
+        assert!(contacts <= 2, "{contacts} technical contacts told");
+
+        // Taken off every point, auto-assignment (applied by the district office) puts it
+        // back at its own commune's point, and it is told again.
+        edit(to, false).await;
+        sync_now(app).await;
+        let before = last_id(app).await;
+        let (status, report) = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/conferences/{conference}/auto-assign"),
+                Some(&token),
+                Some(&json!({"apply": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let placed: Vec<&Value> = report["assigned"]
+            .as_array()
+            .expect("assigned")
+            .iter()
+            .collect();
+        assert_eq!(placed.len(), 1, "{report}");
+        assert_eq!(placed[0]["unit_id"], school);
+        assert_eq!(placed[0]["bridge_point_id"], from);
+        sync_now(app).await;
+        let new = rows_after(app, before).await;
+        let to_school: Vec<_> = new.iter().filter(|r| r.unit_id == Some(school)).collect();
+        assert_eq!(to_school.len(), 1, "{new:?}");
+        let imip = checklist(&to_school[0].raw, "REQUEST");
+        assert!(imip.ics.contains("Trường THCS Lê Ích Mộc"), "{}", imip.ics);
+    }
+);
