@@ -51,6 +51,7 @@ national: generates and bulk-loads a national-scale hoinghi dataset.
 usage: cargo bench --bench national -- load --database-url URL [--analyze | --no-analyze]
        cargo bench --bench national -- documents --database-url URL [--iterations N]
        cargo bench --bench national -- assign --database-url URL [--iterations N]
+       cargo bench --bench national -- import --database-url URL
 
   --database-url URL   sqlite://FILE?mode=rwc or postgres://…/DB (default: $HOINGHI_DATABASE_URL);
                        the database must be empty (it is migrated first)
@@ -66,10 +67,15 @@ It changes the database: run it on a copy.
 `assign` moves all bridge points into conference 1, empty, invites every school and
 commune people's committee to a bridge point, and times the auto-assignment (the preview
 N times, default 20, then one apply). It changes the database: run it on a copy.
+
+`import` writes the dataset's 100,000 delegates as an XLSX list, imports it into a new
+conference and exports that conference's delegates as XLSX and CSV, timing each. It
+changes the database: run it on a copy.
 ";
 
 mod assign;
 mod documents;
+mod import;
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (3.32+); PostgreSQL allows 65,535.
 const MAX_PARAMS: usize = 32_766;
@@ -1239,6 +1245,7 @@ fn on_copy_command(name: &str, args: &[String]) -> ExitCode {
         .expect("tokio runtime");
     let result = match name {
         "assign" => runtime.block_on(assign::run(&url, iterations)),
+        "import" => runtime.block_on(import::run(&url)),
         _ => runtime.block_on(documents::run(&url, iterations)),
     };
     match result {
@@ -1260,6 +1267,33 @@ fn main() -> ExitCode {
         Some("load") => {}
         Some("documents") => return on_copy_command("documents", &args[1..]),
         Some("assign") => return on_copy_command("assign", &args[1..]),
+        Some("import") => return on_copy_command("import", &args[1..]),
+        Some("import-file") => {
+            // Internal: `import-file --database-url URL --conference ID --file PATH`.
+            let get = |flag: &str| {
+                args.iter()
+                    .position(|a| a == flag)
+                    .and_then(|i| args.get(i + 1))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let c = get("--conference").parse().unwrap_or(0);
+            return match runtime.block_on(import::import_file(
+                &get("--database-url"),
+                c,
+                &get("--file"),
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("national import-file: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

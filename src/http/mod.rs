@@ -157,6 +157,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/conferences/{id}/attendance.xlsx",
                 web::get().to(nominations::attendance_xlsx),
             )
+            .service(
+                web::resource("/conferences/{id}/delegates/import")
+                    // A list of 100,000 delegates as XLSX is a few megabytes.
+                    .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                    .route(web::post().to(nominations::import_delegates)),
+            )
             .route(
                 "/conferences/{id}/bridge-points.{format}",
                 web::get().to(

@@ -1,7 +1,8 @@
 //! `GET /api/v1/conferences/{id}/nominations`: per invited unit, its quota, the delegates
 //! it named and who is still missing; `POST …/auto-assign`: units to bridge points;
 //! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district;
-//! `GET …/bridge-points.{csv,xlsx}` and `…/delegates.{csv,xlsx}`: the exports.
+//! `GET …/bridge-points.{csv,xlsx}` and `…/delegates.{csv,xlsx}`: the exports;
+//! `POST …/delegates/import`: a delegate list in.
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
@@ -94,4 +95,36 @@ pub async fn export(
             format!("attachment; filename=\"{name}\""),
         ))
         .body(body))
+}
+
+/// `POST /conferences/{id}/delegates/import?valid_rows_only=` with the file as the body.
+pub async fn import_delegates(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    query: web::Query<Vec<(String, String)>>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let mut valid_rows_only = false;
+    for (name, value) in query.iter() {
+        match (name.as_str(), value.as_str()) {
+            ("valid_rows_only", "true" | "1") => valid_rows_only = true,
+            ("valid_rows_only", "false" | "0") => valid_rows_only = false,
+            (name, _) => {
+                return Err(Error::Validation(vec![
+                    crate::domain::validate::FieldError::new(
+                        name,
+                        "unknown_parameter",
+                        format!(
+                            "Tham số «{name}={value}» không dùng được ở đây; dùng: \
+                         valid_rows_only=true|false."
+                        ),
+                    ),
+                ]));
+            }
+        }
+    }
+    let report =
+        crate::services::import::delegates(&state.db, &p, *id, &body, valid_rows_only).await?;
+    Ok(HttpResponse::Ok().json(report))
 }

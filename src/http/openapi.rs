@@ -453,6 +453,34 @@ impl Doc {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .build()
         };
+        self.op(
+            "/api/v1/conferences/{id}/delegates/import",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("delegates")
+                .operation_id(Some("import_delegates"))
+                .summary(Some(
+                    "Import delegates from a CSV or XLSX list (họ và tên, chức vụ, đơn vị, email, điện thoại, điểm cầu); every problem names row and column; nothing is imported while any row has one, unless `valid_rows_only=true`",
+                ))
+                .parameter(id_param())
+                .parameter(query_param(
+                    "valid_rows_only",
+                    "import the valid rows and list the others (default false)",
+                    Type::Boolean,
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content(
+                            "application/octet-stream",
+                            ContentBuilder::new().build(),
+                        )
+                        .build(),
+                ))
+                .response("200", json("what was imported", "ImportReport"))
+                .response("422", error_response("rows with problems, each with its row and column"))
+                .response("404", error_response("no such conference")),
+        );
         for (path, id, summary) in [
             (
                 "/api/v1/conferences/{id}/bridge-points.{format}",
@@ -708,6 +736,7 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::services::assignment::AutoAssign>();
     doc.schema::<crate::services::assignment::Assignment>();
     doc.schema::<crate::services::attendance::Figures>();
+    doc.schema::<crate::services::import::ImportReport>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

@@ -380,6 +380,7 @@ pub async fn delegates(db: &impl ConnectionTrait, p: &Principal, id: i64) -> Res
                 text(|p| p.phone.as_ref()),
                 l.place.clone().into(),
                 reply(l.d.reply).into(),
+                Cell::Number(l.d.unit_id as f64),
             ]
         })
         .collect();
@@ -394,6 +395,7 @@ pub async fn delegates(db: &impl ConnectionTrait, p: &Principal, id: i64) -> Res
             ("Điện thoại", 14.0),
             ("Điểm cầu", 40.0),
             ("Trả lời", 14.0),
+            ("Mã đơn vị", 10.0),
         ],
         rows,
         totals: None,

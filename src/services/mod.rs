@@ -8,6 +8,7 @@ pub mod checks;
 pub mod crud;
 pub mod exports;
 pub mod feeds;
+pub mod import;
 pub mod invitations;
 pub mod ledger;
 pub mod links;

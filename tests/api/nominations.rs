@@ -568,3 +568,227 @@ store_test!(bridge_points_and_delegates_export_as_csv_and_xlsx, |app| {
     let (status, _) = app.get(&format!("{base}/delegates.pdf")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
+
+async fn import(
+    app: &TestApp,
+    conference: i64,
+    query: &str,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .post(format!(
+            "{}/api/v1/conferences/{conference}/delegates/import{query}",
+            app.address
+        ))
+        .bearer_auth(token.unwrap_or(&app.admin_token))
+        .body(body)
+        .send()
+        .await
+        .expect("import");
+    let status = resp.status();
+    (status, resp.json().await.expect("json"))
+}
+
+store_test!(
+    a_delegate_list_imports_whole_or_reports_every_bad_row,
+    |app| {
+        let conference = seeded(app).await;
+        let office = "Phòng Giáo dục và Đào tạo huyện Thủy Nguyên";
+        let mut csv =
+            String::from("\u{feff}STT;Họ và tên;Chức vụ;Đơn vị;Email;Điện thoại;Điểm cầu\r\n");
+        for i in 1..=12 {
+            let email = if i == 6 {
+                "khong-phai-email".to_owned()
+            } else {
+                format!("gv{i}@pgddt-tn.example")
+            };
+            let unit = if i == 11 {
+                "Phòng Giáo dục huyện Không Có"
+            } else {
+                office
+            };
+            let point = if i % 2 == 0 { "Trực tuyến" } else { "" };
+            csv.push_str(&format!(
+                "{i};Nguyễn Văn Số {i};Chuyên viên;{unit};{email};09120000{i:02};{point}\r\n"
+            ));
+        }
+        // Row 7 (the sixth delegate) has a bad e-mail, row 12 an unknown unit.
+        let (status, err) = import(app, conference, "", csv.clone().into_bytes(), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        let errors = err["error"]["errors"].as_array().expect("errors");
+        let fields: Vec<&str> = errors
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(fields, ["rows[7].email", "rows[12].unit"], "{err}");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Dòng 7, cột «email»")),
+            "{err}"
+        );
+        assert!(
+            errors[1]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Phòng Giáo dục huyện Không Có")),
+            "{err}"
+        );
+        let office_id = id_of(app, "pgddt-thuy-nguyen").await;
+        assert!(
+            delegates_of(app, conference, office_id).await.is_empty(),
+            "nothing imported"
+        );
+
+        // The valid rows only: ten delegates, the two rows reported.
+        let (status, report) = import(
+            app,
+            conference,
+            "?valid_rows_only=true",
+            csv.clone().into_bytes(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["rows"], 12);
+        assert_eq!(report["created"], 10);
+        let rows: Vec<u64> = report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["row"].as_u64().unwrap_or(0))
+            .collect();
+        assert_eq!(rows, [7, 12]);
+        let named = delegates_of(app, conference, office_id).await;
+        assert_eq!(named.len(), 10);
+        // Left empty, the place is the unit's bridge point; "Trực tuyến" is online.
+        let point = id_of(app, "bp-dvht-tn-00").await;
+        assert_eq!(
+            named
+                .iter()
+                .filter(|d| d["bridge_point_id"] == point)
+                .count(),
+            5
+        );
+        assert_eq!(named.iter().filter(|d| d["venue"] == "online").count(), 5);
+
+        // The same file again changes nothing.
+        let (status, again) = import(
+            app,
+            conference,
+            "?valid_rows_only=true",
+            csv.into_bytes(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(
+            (
+                again["created"].as_u64(),
+                again["updated"].as_u64(),
+                again["unchanged"].as_u64()
+            ),
+            (Some(0), Some(0), Some(10))
+        );
+        assert_eq!(delegates_of(app, conference, office_id).await.len(), 10);
+
+        // A quota holds across the file: UBND huyện sends one.
+        let quota = "Họ và tên,Đơn vị,Email\r\nA,UBND huyện Thủy Nguyên,a@tn.example\r\nB,UBND huyện Thủy Nguyên,b@tn.example\r\n";
+        let (status, err) = import(app, conference, "", quota.as_bytes().to_vec(), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["error"]["errors"][0]["field"], "rows[3].unit", "{err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("đã cử đủ 01 người")),
+            "{err}"
+        );
+
+        // Headings that are missing, and a district office outside its area.
+        let (status, err) = import(
+            app,
+            conference,
+            "",
+            b"Ten,Email\r\nA,a@x.example\r\n".to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(error_field(&err), "file");
+        let token = app
+            .token_for("pgddt-tn", Role::DistrictOffice, Some(office_id))
+            .await;
+        let outside = "Họ và tên,Đơn vị,Email\r\nC,UBND huyện An Dương,c@ad.example\r\n";
+        let (status, err) = import(
+            app,
+            conference,
+            "",
+            outside.as_bytes().to_vec(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["error"]["errors"][0]["field"], "rows[2].unit", "{err}");
+    }
+);
+
+store_test!(an_exported_delegate_list_imports_back_the_same, |app| {
+    let conference = seeded(app).await;
+    let path = format!("/api/v1/conferences/{conference}");
+    let school = id_of(app, "thpt-tn-ly-thuong-kiet").await;
+    let office = id_of(app, "pgddt-thuy-nguyen").await;
+    for (unit, name, email, place) in [
+        (
+            school,
+            "Trần Thị Bích",
+            "bich@ltk.example",
+            Some(id_of(app, "bp-dvht-tn-19").await),
+        ),
+        (office, "Lê Văn Cường", "cuong@pgddt.example", None),
+        (
+            office,
+            "Phạm Thu Hà",
+            "ha@pgddt.example",
+            Some(id_of(app, "bp-dvht-tn-00").await),
+        ),
+    ] {
+        let p = person(app, unit, name, email).await;
+        let mut body = nomination(conference, p, unit);
+        if let Some(b) = place {
+            body["venue"] = json!("bridge_point");
+            body["bridge_point_id"] = json!(b);
+        }
+        app.create("/api/v1/delegates", body).await;
+    }
+    let get = |suffix: &'static str| {
+        let url = format!("{}{path}/{suffix}", app.address);
+        async move {
+            app.client
+                .get(url)
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .expect("export")
+                .bytes()
+                .await
+                .expect("body")
+                .to_vec()
+        }
+    };
+    let before = get("delegates.csv").await;
+    let xlsx = get("delegates.xlsx").await;
+    // Every delegate goes; the workbook brings them back.
+    let (_, all) = app
+        .get(&format!("/api/v1/delegates?conference={conference}"))
+        .await;
+    for d in all["items"].as_array().expect("items") {
+        let (status, _) = app.delete(&format!("/api/v1/delegates/{}", d["id"])).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (status, report) = import(app, conference, "", xlsx, None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["ignored_columns"], json!(["Trả lời"]));
+    assert_eq!(get("delegates.csv").await, before);
+});
