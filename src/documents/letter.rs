@@ -84,12 +84,7 @@ pub async fn load(db: &impl ConnectionTrait, id: i64, unit_id: i64) -> Result<Le
     let c = crud::find::<Conferences>(db, id).await?;
     let addressee = crud::find::<Units>(db, unit_id).await?;
     let tz = agenda::time_zone(&c);
-    let rules = attendance_rule::Entity::find()
-        .filter(attendance_rule::Column::ConferenceId.eq(id))
-        .order_by_asc(attendance_rule::Column::Position)
-        .order_by_asc(attendance_rule::Column::Id)
-        .all(db)
-        .await?;
+    let rules = crate::services::checks::rules_of(db, id).await?;
     let mut inviting = Vec::new();
     for r in rules {
         if required_units(db, &r).await?.contains(&unit_id) {

@@ -423,6 +423,17 @@ where
     Ok(map)
 }
 
+/// The attendance rules of conference `id`, in the conference's order (position, id).
+pub async fn rules_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<attendance_rule::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(attendance_rule::Entity::find()
+        .filter(attendance_rule::Column::ConferenceId.eq(id))
+        .order_by_asc(attendance_rule::Column::Position)
+        .order_by_asc(attendance_rule::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The units a rule invites: its explicit units, and the units matching its criteria
 /// (kind, school level, area level, subtree) when it has any.
 pub async fn required_units(

@@ -38,8 +38,7 @@ use crate::services::outbox::NewMessage;
 use crate::services::resources::conference::Conferences;
 use crate::services::resources::delegate::Delegates;
 use crate::store::{
-    agenda_item, attendance_rule, bridge_point, bridge_point_unit, conference, delegate, hall,
-    person, unit,
+    agenda_item, bridge_point, bridge_point_unit, conference, delegate, hall, person, unit,
 };
 
 /// Reminders of an invitation when nothing else is configured: a day and an hour before.
@@ -1211,12 +1210,7 @@ pub async fn fan_out(
     let mut ledger = Ledger::load(db, c.id).await?;
 
     // Units invited by the rules, with their quota and the place the rule gives them.
-    let rules = attendance_rule::Entity::find()
-        .filter(attendance_rule::Column::ConferenceId.eq(c.id))
-        .order_by_asc(attendance_rule::Column::Position)
-        .order_by_asc(attendance_rule::Column::Id)
-        .all(db)
-        .await?;
+    let rules = crate::services::checks::rules_of(db, c.id).await?;
     let mut invited: BTreeMap<i64, (Option<i32>, Venue, Option<i64>)> = BTreeMap::new();
     for r in &rules {
         for u in required_units(db, r).await? {

@@ -34,12 +34,7 @@ async fn rules_inviting(
     conference_id: i64,
     u: &unit::Model,
 ) -> Result<Vec<attendance_rule::Model>> {
-    let rules = attendance_rule::Entity::find()
-        .filter(attendance_rule::Column::ConferenceId.eq(conference_id))
-        .order_by_asc(attendance_rule::Column::Position)
-        .order_by_asc(attendance_rule::Column::Id)
-        .all(db)
-        .await?;
+    let rules = crate::services::checks::rules_of(db, conference_id).await?;
     if rules.is_empty() {
         return Ok(rules);
     }
@@ -371,12 +366,7 @@ pub async fn of_conference(
 ) -> Result<Nominations> {
     let c = crud::find::<Conferences>(db, id).await?;
     crud::authorize_read::<Conferences>(db, p, &c).await?;
-    let rules = attendance_rule::Entity::find()
-        .filter(attendance_rule::Column::ConferenceId.eq(id))
-        .order_by_asc(attendance_rule::Column::Position)
-        .order_by_asc(attendance_rule::Column::Id)
-        .all(db)
-        .await?;
+    let rules = crate::services::checks::rules_of(db, id).await?;
     // unit → the indexes of the rules inviting it.
     let mut invited: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, r) in rules.iter().enumerate() {

@@ -9,24 +9,23 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
-async fn seeded(app: &TestApp) -> i64 {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
-    hoinghi::services::seed::load_dir(&app.db, &dir)
-        .await
-        .expect("seed loads");
-    id_of(app, "conf-dvht").await
-}
+use crate::nominations::seeded;
 
-/// unit → the points it attends in `conference`.
-async fn attending(app: &TestApp, conference: i64) -> BTreeMap<i64, BTreeSet<i64>> {
-    let points: Vec<i64> = bridge_point::Entity::find()
+/// The ids of `conference`'s bridge points.
+async fn point_ids(app: &TestApp, conference: i64) -> Vec<i64> {
+    bridge_point::Entity::find()
         .select_only()
         .column(bridge_point::Column::Id)
         .filter(bridge_point::Column::ConferenceId.eq(conference))
         .into_tuple()
         .all(&app.db)
         .await
-        .expect("points");
+        .expect("points")
+}
+
+/// unit → the points it attends in `conference`.
+async fn attending(app: &TestApp, conference: i64) -> BTreeMap<i64, BTreeSet<i64>> {
+    let points = point_ids(app, conference).await;
     let rows: Vec<(i64, i64)> = bridge_point_unit::Entity::find()
         .select_only()
         .columns([
@@ -47,14 +46,7 @@ async fn attending(app: &TestApp, conference: i64) -> BTreeMap<i64, BTreeSet<i64
 
 /// Takes `units` (all when `None`) off every point of `conference`.
 async fn unassign(app: &TestApp, conference: i64, units: Option<&BTreeSet<i64>>) {
-    let points: Vec<i64> = bridge_point::Entity::find()
-        .select_only()
-        .column(bridge_point::Column::Id)
-        .filter(bridge_point::Column::ConferenceId.eq(conference))
-        .into_tuple()
-        .all(&app.db)
-        .await
-        .expect("points");
+    let points = point_ids(app, conference).await;
     let mut q = bridge_point_unit::Entity::delete_many()
         .filter(bridge_point_unit::Column::BridgePointId.is_in(points));
     if let Some(u) = units {

@@ -8,7 +8,8 @@ use hoinghi::domain::kinds::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn seeded(app: &TestApp) -> i64 {
+/// The seed loaded; the morning conference's id.
+pub(crate) async fn seeded(app: &TestApp) -> i64 {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
     hoinghi::services::seed::load_dir(&app.db, &dir)
         .await
