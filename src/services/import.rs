@@ -139,7 +139,11 @@ struct Row {
     full_name: String,
     position: Option<String>,
     unit_id: i64,
+    /// Lower case: the key delegates are matched by.
     email: String,
+    /// As the file writes it: how a new person is stored, and one more spelling to find
+    /// an existing person by.
+    email_as_written: String,
     phone: Option<String>,
     venue: Venue,
     hall_id: Option<i64>,
@@ -279,7 +283,7 @@ pub async fn delegates(
         v.name("full_name", &mut full_name);
         let mut position = Some(cell(Column::Position)).filter(|s| !s.is_empty());
         v.opt_name("position", &mut position);
-        let mut email = Some(cell(Column::Email).to_lowercase()).filter(|s| !s.is_empty());
+        let mut email = Some(cell(Column::Email)).filter(|s| !s.is_empty());
         if email.is_none() {
             v.error("email", "required", "Cần địa chỉ e-mail của đại biểu.");
         }
@@ -340,7 +344,8 @@ pub async fn delegates(
             full_name,
             position,
             unit_id,
-            email,
+            email: email.to_lowercase(),
+            email_as_written: email,
             phone,
             venue,
             hall_id,
@@ -407,22 +412,34 @@ pub async fn delegates(
     }
 
     // People: the one with the e-mail, or a new one.
-    let emails: Vec<String> = accepted.iter().map(|r| r.email.clone()).collect();
-    let mut people: HashMap<String, person::Model> = HashMap::new();
-    for chunk in emails.chunks(1000) {
-        for p in person::Entity::find()
-            .filter(person::Column::Email.is_in(chunk.iter().cloned()))
+    // People: only for new delegates (an existing delegate keeps its person), found by
+    // e-mail without regard to case. One pass over the people's e-mails: a lower-case
+    // comparison in SQL could not use an index either, and would scan once per chunk.
+    let wanted: Vec<&Row> = accepted
+        .iter()
+        .filter(|r| !existing.contains_key(&r.email))
+        .collect();
+    let mut people: HashMap<String, i64> = HashMap::new();
+    if !wanted.is_empty() {
+        let keys: BTreeSet<&str> = wanted.iter().map(|r| r.email.as_str()).collect();
+        let all: Vec<(i64, String)> = person::Entity::find()
+            .select_only()
+            .columns([person::Column::Id, person::Column::Email])
+            .filter(person::Column::Email.is_not_null())
+            .into_tuple()
             .all(&txn)
-            .await?
-        {
-            if let Some(e) = p.email.clone() {
-                people.entry(e.to_lowercase()).or_insert(p);
+            .await?;
+        for (id, e) in all {
+            let e = e.to_lowercase();
+            if keys.contains(e.as_str()) {
+                people.entry(e).or_insert(id);
             }
         }
     }
     let now = crate::store::now();
-    let fresh: Vec<&Row> = accepted
+    let fresh: Vec<&Row> = wanted
         .iter()
+        .copied()
         .filter(|r| !people.contains_key(&r.email))
         .collect();
     for chunk in fresh.chunks(2000) {
@@ -431,7 +448,7 @@ pub async fn delegates(
             honorific: Set(None),
             full_name: Set(r.full_name.clone()),
             position: Set(r.position.clone()),
-            email: Set(Some(r.email.clone())),
+            email: Set(Some(r.email_as_written.clone())),
             phone: Set(r.phone.clone()),
             created_at: Set(now),
             updated_at: Set(now),
@@ -441,7 +458,7 @@ pub async fn delegates(
         .await?;
         for p in made {
             if let Some(e) = p.email.clone() {
-                people.insert(e, p);
+                people.insert(e.to_lowercase(), p.id);
             }
         }
     }
@@ -449,9 +466,6 @@ pub async fn delegates(
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
     let mut new_delegates = Vec::new();
     for r in &accepted {
-        let Some(person) = people.get(&r.email) else {
-            continue;
-        };
         match existing.get(&r.email) {
             Some(d)
                 if d.unit_id == r.unit_id
@@ -472,9 +486,12 @@ pub async fn delegates(
                 updated += 1;
             }
             None => {
+                let Some(person) = people.get(&r.email) else {
+                    continue;
+                };
                 new_delegates.push(delegate::ActiveModel {
                     conference_id: Set(id),
-                    person_id: Set(person.id),
+                    person_id: Set(*person),
                     unit_id: Set(r.unit_id),
                     attendance_rule_id: Set(None),
                     venue: Set(r.venue),
@@ -554,13 +571,22 @@ impl Lookup {
                 unit_names.insert(id, name);
             }
         }
+        // A district office places delegates only at the points it coordinates.
         let points: Vec<(i64, String)> = bridge_point::Entity::find()
             .select_only()
-            .columns([bridge_point::Column::Id, bridge_point::Column::Name])
+            .columns([
+                bridge_point::Column::Id,
+                bridge_point::Column::Name,
+                bridge_point::Column::CoordinatingUnitId,
+            ])
             .filter(bridge_point::Column::ConferenceId.eq(conference_id))
-            .into_tuple()
+            .into_tuple::<(i64, String, i64)>()
             .all(db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|(_, _, coordinator)| scope.is_none_or(|s| s.contains(coordinator)))
+            .map(|(id, name, _)| (id, name))
+            .collect();
         let point_ids: Vec<i64> = points.iter().map(|(id, _)| *id).collect();
         let mut attends: HashMap<i64, Vec<i64>> = HashMap::new();
         for (b, us) in crate::services::links::load::<bridge_point_unit::Entity>(

@@ -642,6 +642,17 @@ store_test!(
             "nothing imported"
         );
 
+        // A person already known, her e-mail spelt in capitals: she is found, not made again.
+        let known = person(app, office_id, "Nguyễn Văn Số 1", "GV1@pgddt-tn.example").await;
+        let people = || async {
+            use sea_orm::{EntityTrait, PaginatorTrait};
+            hoinghi::store::person::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("people")
+        };
+        let people_before = people().await;
+
         // The valid rows only: ten delegates, the two rows reported.
         let (status, report) = import(
             app,
@@ -663,6 +674,11 @@ store_test!(
         assert_eq!(rows, [7, 12]);
         let named = delegates_of(app, conference, office_id).await;
         assert_eq!(named.len(), 10);
+        assert!(
+            named.iter().any(|d| d["person_id"] == known),
+            "the known person reused"
+        );
+        assert_eq!(people().await, people_before + 9);
         // Left empty, the place is the unit's bridge point; "Trực tuyến" is online.
         let point = id_of(app, "bp-dvht-tn-00").await;
         assert_eq!(
@@ -693,6 +709,7 @@ store_test!(
             (Some(0), Some(0), Some(10))
         );
         assert_eq!(delegates_of(app, conference, office_id).await.len(), 10);
+        assert_eq!(people().await, people_before + 9, "nobody made twice");
 
         // A quota holds across the file: UBND huyện sends one.
         let quota = "Họ và tên,Đơn vị,Email\r\nA,UBND huyện Thủy Nguyên,a@tn.example\r\nB,UBND huyện Thủy Nguyên,b@tn.example\r\n";
@@ -720,6 +737,24 @@ store_test!(
         let token = app
             .token_for("pgddt-tn", Role::DistrictOffice, Some(office_id))
             .await;
+        // Nor at another district's bridge point.
+        let other_point = "Họ và tên,Đơn vị,Email,Điểm cầu\r\nD,Phòng Giáo dục và Đào tạo huyện Thủy Nguyên,d@tn.example,Điểm cầu Phòng Giáo dục và Đào tạo huyện An Dương\r\n";
+        let (status, err) = import(
+            app,
+            conference,
+            "",
+            other_point.as_bytes().to_vec(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(
+            err["error"]["errors"][0]["field"], "rows[2].bridge_point",
+            "{err}"
+        );
+        let (status, body) =
+            import(app, conference, "", other_point.as_bytes().to_vec(), None).await;
+        assert_eq!(status, StatusCode::OK, "staff may: {body}");
         let outside = "Họ và tên,Đơn vị,Email\r\nC,UBND huyện An Dương,c@ad.example\r\n";
         let (status, err) = import(
             app,
