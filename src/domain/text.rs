@@ -69,9 +69,64 @@ pub fn fold(s: &str) -> String {
         .join(" ")
 }
 
+/// The kinds of area a people's committee's name may give, longest first.
+const AREA_KINDS: [&str; 9] = [
+    "thành phố",
+    "thị trấn",
+    "thị xã",
+    "đặc khu",
+    "phường",
+    "huyện",
+    "quận",
+    "tỉnh",
+    "xã",
+];
+
+/// A people's committee's own name and the kind of its area, as written: "UBND thị trấn
+/// Minh Đức" → ("Minh Đức", "thị trấn"), "Ủy ban nhân dân huyện Thủy Nguyên" → ("Thủy
+/// Nguyên", "huyện"); `None` for any other name.
+pub fn committee_name(name: &str) -> Option<(String, &'static str)> {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let folded: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    let head = match folded.first()?.as_str() {
+        "ubnd" => 1,
+        "ủy" if folded
+            .get(1..4)
+            .is_some_and(|w| w == ["ban", "nhân", "dân"]) =>
+        {
+            4
+        }
+        _ => return None,
+    };
+    AREA_KINDS.into_iter().find_map(|kind| {
+        let k: Vec<&str> = kind.split(' ').collect();
+        let end = head + k.len();
+        let rest = words.get(end..)?;
+        (folded.get(head..end)? == k.as_slice() && !rest.is_empty()).then(|| (rest.join(" "), kind))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_committee_s_own_name_follows_its_kind() {
+        assert_eq!(
+            committee_name("UBND thị trấn Minh Đức"),
+            Some(("Minh Đức".to_owned(), "thị trấn"))
+        );
+        assert_eq!(
+            committee_name("Uỷ ban nhân dân huyện Thủy Nguyên"),
+            Some(("Thủy Nguyên".to_owned(), "huyện"))
+        );
+        assert_eq!(
+            committee_name("UBND thành phố Hải Phòng"),
+            Some(("Hải Phòng".to_owned(), "thành phố"))
+        );
+        assert_eq!(committee_name("UBND xã"), None);
+        assert_eq!(committee_name("Trường THCS An Lư"), None);
+    }
 
     #[test]
     fn nfc_composes_decomposed_vietnamese() {

@@ -163,6 +163,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                     .route(web::post().to(nominations::import_delegates)),
             )
+            .service(
+                web::resource("/conferences/{id}/bridge-points/import")
+                    .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                    .route(web::post().to(nominations::import_bridge_points)),
+            )
             .route(
                 "/conferences/{id}/bridge-points.{format}",
                 web::get().to(

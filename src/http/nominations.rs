@@ -2,13 +2,15 @@
 //! it named and who is still missing; `POST …/auto-assign`: units to bridge points;
 //! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district;
 //! `GET …/bridge-points.{csv,xlsx}` and `…/delegates.{csv,xlsx}`: the exports;
-//! `POST …/delegates/import`: a delegate list in.
+//! `POST …/delegates/import` and `POST …/bridge-points/import`: a delegate list or a
+//! bridge-point table in.
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
 use crate::error::Error;
 use crate::services::assignment::{self, AutoAssign};
 use crate::services::auth::Principal;
+use crate::services::import::PointImport;
 use crate::services::nominations::{self, NominationFilter};
 
 /// `GET /conferences/{id}/nominations?district=&status=`
@@ -107,24 +109,62 @@ pub async fn import_delegates(
 ) -> Result<HttpResponse, Error> {
     let mut valid_rows_only = false;
     for (name, value) in query.iter() {
-        match (name.as_str(), value.as_str()) {
-            ("valid_rows_only", "true" | "1") => valid_rows_only = true,
-            ("valid_rows_only", "false" | "0") => valid_rows_only = false,
-            (name, _) => {
-                return Err(Error::Validation(vec![
-                    crate::domain::validate::FieldError::new(
-                        name,
-                        "unknown_parameter",
-                        format!(
-                            "Tham số «{name}={value}» không dùng được ở đây; dùng: \
-                         valid_rows_only=true|false."
-                        ),
-                    ),
-                ]));
-            }
+        match name.as_str() {
+            "valid_rows_only" => valid_rows_only = flag(name, value)?,
+            _ => return Err(unknown(name, value, "valid_rows_only=true|false")),
         }
     }
     let report =
         crate::services::import::delegates(&state.db, &p, *id, &body, valid_rows_only).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// `POST /conferences/{id}/bridge-points/import?valid_rows_only=&plan_id=&coordinating_unit_id=`
+/// with the file as the body.
+pub async fn import_bridge_points(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    query: web::Query<Vec<(String, String)>>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let mut opts = PointImport::default();
+    for (name, value) in query.iter() {
+        match name.as_str() {
+            "valid_rows_only" => opts.valid_rows_only = flag(name, value)?,
+            "plan_id" => opts.plan_id = Some(number(name, value)?),
+            "coordinating_unit_id" => opts.coordinating_unit_id = Some(number(name, value)?),
+            _ => {
+                return Err(unknown(
+                    name,
+                    value,
+                    "valid_rows_only=true|false, plan_id=<số>, coordinating_unit_id=<số>",
+                ));
+            }
+        }
+    }
+    let report = crate::services::import::bridge_points(&state.db, &p, *id, &body, &opts).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+fn flag(name: &str, value: &str) -> Result<bool, Error> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(unknown(name, value, &format!("{name}=true|false"))),
+    }
+}
+
+fn number(name: &str, value: &str) -> Result<i64, Error> {
+    value
+        .parse()
+        .map_err(|_| unknown(name, value, &format!("{name}=<số>")))
+}
+
+fn unknown(name: &str, value: &str, usage: &str) -> Error {
+    Error::Validation(vec![crate::domain::validate::FieldError::new(
+        name,
+        "invalid_parameter",
+        format!("Tham số «{name}={value}» không dùng được ở đây; dùng: {usage}."),
+    )])
 }

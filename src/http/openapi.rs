@@ -481,6 +481,45 @@ impl Doc {
                 .response("422", error_response("rows with problems, each with its row and column"))
                 .response("404", error_response("no such conference")),
         );
+        self.op(
+            "/api/v1/conferences/{id}/bridge-points/import",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("bridge-points")
+                .operation_id(Some("import_bridge_points"))
+                .summary(Some(
+                    "Import bridge points with their attending units from CSV or XLSX: a district plan's table (no, bridge_point, host_kind, communes, extra_units, as_written) or this API's export; units and communes found by name; a point is matched by its id, else by host and name; importing the same file again changes nothing",
+                ))
+                .parameter(id_param())
+                .parameter(query_param(
+                    "valid_rows_only",
+                    "import the valid rows and list the others (default false)",
+                    Type::Boolean,
+                ))
+                .parameter(query_param(
+                    "plan_id",
+                    "the (district) plan the imported points belong to",
+                    Type::Integer,
+                ))
+                .parameter(query_param(
+                    "coordinating_unit_id",
+                    "coordinating unit of new points where the file names none (default: a district office's own unit, else the education office of the host's district)",
+                    Type::Integer,
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content(
+                            "application/octet-stream",
+                            ContentBuilder::new().build(),
+                        )
+                        .build(),
+                ))
+                .response("200", json("what was imported", "PointImportReport"))
+                .response("403", error_response("a plan or points outside the caller's area"))
+                .response("422", error_response("rows with problems, each with its row and column"))
+                .response("404", error_response("no such conference")),
+        );
         for (path, id, summary) in [
             (
                 "/api/v1/conferences/{id}/bridge-points.{format}",
@@ -737,6 +776,7 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::services::assignment::Assignment>();
     doc.schema::<crate::services::attendance::Figures>();
     doc.schema::<crate::services::import::ImportReport>();
+    doc.schema::<crate::services::import::PointImportReport>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

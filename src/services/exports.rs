@@ -229,13 +229,16 @@ pub async fn bridge_points(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let mut units: Vec<String> = attending
+            let units: Vec<(String, i64)> = attending
                 .get(&b.id)
                 .into_iter()
                 .flatten()
-                .map(|&u| name(u))
+                .map(|&u| (name(u), u))
                 .collect();
-            units.sort_by_cached_key(|n| crate::domain::text::fold(n));
+            let mut units: Vec<(String, i64)> = units;
+            units.sort_by_cached_key(|(n, id)| (crate::domain::text::fold(n), *id));
+            let ids: Vec<String> = units.iter().map(|(_, id)| id.to_string()).collect();
+            let units: Vec<String> = units.into_iter().map(|(n, _)| n).collect();
             vec![
                 Cell::Number((i + 1) as f64),
                 b.name.clone().into(),
@@ -250,6 +253,10 @@ pub async fn bridge_points(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
                 b.contact_name.clone().unwrap_or_default().into(),
                 b.contact_phone.clone().unwrap_or_default().into(),
                 b.contact_email.clone().unwrap_or_default().into(),
+                Cell::Number(b.id as f64),
+                Cell::Number(b.host_unit_id as f64),
+                Cell::Number(b.coordinating_unit_id as f64),
+                ids.join("; ").into(),
             ]
         })
         .collect();
@@ -268,6 +275,12 @@ pub async fn bridge_points(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
             ("Cán bộ kỹ thuật", 24.0),
             ("Điện thoại", 14.0),
             ("Email", 28.0),
+            // Ids: an import of this file finds the same point and units where names
+            // repeat.
+            ("Mã điểm cầu", 10.0),
+            ("Mã đơn vị đăng cai", 10.0),
+            ("Mã đơn vị điều phối", 10.0),
+            ("Mã đơn vị dự", 30.0),
         ],
         rows,
         totals: None,

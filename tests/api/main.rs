@@ -13,6 +13,7 @@ mod documents;
 mod mail;
 mod nominations;
 mod openapi;
+mod point_import;
 mod roles;
 mod seed;
 mod updates;

@@ -1,12 +1,8 @@
-//! Importing a conference's delegates from the lists staff already keep: CSV (comma or
-//! semicolon, UTF-8 with or without a byte-order mark) or XLSX (its first sheet), with
-//! the columns họ và tên, chức vụ, đơn vị, email, điện thoại, điểm cầu (in any order,
-//! headings matched without regard to case or tone-mark placement; others are ignored
-//! and named in the answer).
+//! Importing a conference's delegates from the lists staff already keep, with the columns
+//! họ và tên, chức vụ, đơn vị, email, điện thoại, điểm cầu (in any order; others are
+//! ignored and named in the answer).
 //!
-//! Every problem names its row (as the spreadsheet numbers it: the headings are row 1),
-//! its column and the reason, in Vietnamese. A file with problems imports nothing unless
-//! the caller asks for the valid rows only. Units are found by name (NFC,
+//! Units are found by name (NFC,
 //! case-insensitive), within the caller's area for a district office; the bridge point by
 //! its name among the conference's, "trực tuyến" for online, a hall of the conference by
 //! its name, or, left empty, the unit's bridge point when it attends exactly one (else
@@ -14,7 +10,7 @@
 //! conference): importing the same file again changes nothing. A unit's quota holds
 //! across the file and those named before. Everything is written in one transaction that
 //! locks the conference first.
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -23,6 +19,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::{RowError, cells, headings, refused};
 use crate::domain::kinds::{DelegateRole, Reply, Role, Venue};
 use crate::domain::text::{fold, nfc};
 use crate::domain::validate::{FieldError, Validator};
@@ -77,30 +74,6 @@ impl Column {
     }
 
     fn of_heading(h: &str) -> Option<Self> {
-        const HEADINGS: [(&str, Column); 21] = [
-            ("mã đơn vị", Column::UnitId),
-            ("họ và tên", Column::Name),
-            ("họ tên", Column::Name),
-            ("họ và tên đại biểu", Column::Name),
-            ("tên", Column::Name),
-            ("chức vụ", Column::Position),
-            ("chức danh", Column::Position),
-            ("đơn vị", Column::Unit),
-            ("đơn vị công tác", Column::Unit),
-            ("cơ quan", Column::Unit),
-            ("email", Column::Email),
-            ("e-mail", Column::Email),
-            ("thư điện tử", Column::Email),
-            ("địa chỉ email", Column::Email),
-            ("điện thoại", Column::Phone),
-            ("số điện thoại", Column::Phone),
-            ("đt", Column::Phone),
-            ("sđt", Column::Phone),
-            ("điểm cầu", Column::Point),
-            ("địa điểm", Column::Point),
-            ("nơi dự", Column::Point),
-        ];
-        // Both sides folded: `fold` also moves tone marks (thoại → thọai).
         let key = fold(h);
         HEADINGS
             .iter()
@@ -109,14 +82,30 @@ impl Column {
     }
 }
 
-/// A problem with a row, or with the file (row 1: the headings).
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    /// The column's heading, if the problem is a cell's.
-    pub column: Option<String>,
-    pub message: String,
-}
+/// The headings of each column, as staff write them.
+const HEADINGS: [(&str, Column); 21] = [
+    ("mã đơn vị", Column::UnitId),
+    ("họ và tên", Column::Name),
+    ("họ tên", Column::Name),
+    ("họ và tên đại biểu", Column::Name),
+    ("tên", Column::Name),
+    ("chức vụ", Column::Position),
+    ("chức danh", Column::Position),
+    ("đơn vị", Column::Unit),
+    ("đơn vị công tác", Column::Unit),
+    ("cơ quan", Column::Unit),
+    ("email", Column::Email),
+    ("e-mail", Column::Email),
+    ("thư điện tử", Column::Email),
+    ("địa chỉ email", Column::Email),
+    ("điện thoại", Column::Phone),
+    ("số điện thoại", Column::Phone),
+    ("đt", Column::Phone),
+    ("sđt", Column::Phone),
+    ("điểm cầu", Column::Point),
+    ("địa điểm", Column::Point),
+    ("nơi dự", Column::Point),
+];
 
 /// What an import did.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -150,55 +139,6 @@ struct Row {
     bridge_point_id: Option<i64>,
 }
 
-/// Reads the file's cells: CSV or XLSX, by its first bytes.
-fn cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
-    let bad = |what: String| {
-        Error::Validation(vec![FieldError::new(
-            "file",
-            "unreadable",
-            format!("Không đọc được tệp: {what}. Hãy gửi tệp CSV (UTF-8) hoặc XLSX."),
-        )])
-    };
-    if bytes.starts_with(b"PK\x03\x04") {
-        use calamine::{Reader, Xlsx};
-        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-            .map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
-        let Some(Ok(range)) = book.worksheet_range_at(0) else {
-            return Err(bad("tệp XLSX không có trang tính nào".into()));
-        };
-        return Ok(range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        &calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", f as i64),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect());
-    }
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| bad("tệp CSV không phải UTF-8".into()))?;
-    let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.matches(';').count() > first.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes())
-        .records()
-        .map(|r| {
-            r.map(|r| r.iter().map(str::to_owned).collect())
-                .map_err(|e| bad(e.to_string()))
-        })
-        .collect()
-}
-
 /// Imports the delegates of conference `id` from `bytes`; with `valid_rows_only`, rows
 /// with problems are left out and listed, otherwise any problem imports nothing (422).
 pub async fn delegates(
@@ -215,18 +155,9 @@ pub async fn delegates(
     }
     let table = cells(bytes)?;
     let mut table = table.into_iter();
-    let headings = table.next().unwrap_or_default();
-    let mut columns: BTreeMap<Column, usize> = BTreeMap::new();
-    let mut ignored = Vec::new();
-    for (i, h) in headings.iter().enumerate() {
-        match Column::of_heading(h) {
-            Some(col) => {
-                columns.entry(col).or_insert(i);
-            }
-            None if h.trim().is_empty() || fold(h).trim() == "stt" => {}
-            None => ignored.push(nfc(h.trim())),
-        }
-    }
+    let headings_row = table.next().unwrap_or_default();
+    let (columns, mut ignored) = headings(&headings_row, &HEADINGS);
+    ignored.retain(|h| fold(h) != "stt");
     let missing: Vec<&str> = [Column::Name, Column::Unit, Column::Email]
         .into_iter()
         .filter(|c| !columns.contains_key(c))
@@ -394,21 +325,12 @@ pub async fn delegates(
             errors = errors.len(),
             "delegate import refused"
         );
-        return Err(Error::Validation(
-            errors
-                .into_iter()
-                .map(|e| {
-                    let field = e
-                        .column
-                        .as_deref()
-                        .and_then(Column::of_heading)
-                        .map_or(format!("rows[{}]", e.row), |c| {
-                            format!("rows[{}].{}", e.row, c.field())
-                        });
-                    FieldError::new(field, "invalid_row", e.message)
-                })
-                .collect(),
-        ));
+        return Err(refused(errors, |e| {
+            e.column
+                .as_deref()
+                .and_then(Column::of_heading)
+                .map(Column::field)
+        }));
     }
 
     // People: the one with the e-mail, or a new one.
