@@ -843,9 +843,24 @@ async fn conferences(db: &impl ConnectionTrait, p: &plan::Model) -> Result<Vec<C
             address,
         })
         .collect();
+    // A plan that carries out a parent plan inherits its conferences (their times, halls
+    // and rules), whether or not it has placed bridge points there yet.
+    let parents: Vec<i64> = match p.parent_plan_id {
+        Some(parent) => {
+            conference::Entity::find()
+                .select_only()
+                .column(conference::Column::Id)
+                .filter(conference::Column::PlanId.eq(parent))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
     let inherited: Vec<i64> = points
         .iter()
         .map(|b| b.conference_id)
+        .chain(parents)
         .filter(|id| !own_ids.contains(id))
         .collect::<HashSet<_>>()
         .into_iter()

@@ -87,6 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::get().to(checks::conference),
             )
             .route("/plans/{id}/checks", web::get().to(checks::plan))
+            .route("/plans/{id}/cascade", web::post().to(nominations::cascade))
             .route("/checks", web::get().to(checks::period))
             .route(
                 "/conferences/{id}/agenda",

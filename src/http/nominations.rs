@@ -3,7 +3,8 @@
 //! `GET …/attendance` (`.xlsx`): the figures per bridge point and per district;
 //! `GET …/bridge-points.{csv,xlsx}` and `…/delegates.{csv,xlsx}`: the exports;
 //! `POST …/delegates/import` and `POST …/bridge-points/import`: a delegate list or a
-//! bridge-point table in.
+//! bridge-point table in; `POST /plans/{id}/cascade`: a district's plan carrying out a
+//! provincial one.
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
@@ -167,4 +168,15 @@ fn unknown(name: &str, value: &str, usage: &str) -> Error {
         "invalid_parameter",
         format!("Tham số «{name}={value}» không dùng được ở đây; dùng: {usage}."),
     )])
+}
+
+/// `POST /plans/{id}/cascade`: the caller's plan carrying out plan `id`.
+pub async fn cascade(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: super::extract::Json<crate::services::cascade::CascadeInput>,
+) -> Result<HttpResponse, Error> {
+    Ok(HttpResponse::Created()
+        .json(crate::services::cascade::cascade(&state.db, &p, *id, body.0).await?))
 }

@@ -482,6 +482,27 @@ impl Doc {
                 .response("404", error_response("no such conference")),
         );
         self.op(
+            "/api/v1/plans/{id}/cascade",
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .tag("plans")
+                .operation_id(Some("cascade_plan"))
+                .summary(Some(
+                    "A district's (or commune's) plan carrying out plan {id}: it cites the parent (Căn cứ Kế hoạch số …), inherits its conferences' times, halls and rules, and takes over their bridge points in the issuer's area that no plan places yet; absent fields follow from the parent and the issuer",
+                ))
+                .parameter(id_param())
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content("application/json", json_content(reference("CascadeInput")))
+                        .build(),
+                ))
+                .response("201", json("the plan, its conferences and the bridge points it took over", "Cascaded"))
+                .response("403", error_response("an issuer outside the caller's area"))
+                .response("422", error_response("invalid fields"))
+                .response("404", error_response("no such plan")),
+        );
+        self.op(
             "/api/v1/conferences/{id}/bridge-points/import",
             HttpMethod::Post,
             OperationBuilder::new()
@@ -777,6 +798,8 @@ pub fn document() -> OpenApi {
     doc.schema::<crate::services::attendance::Figures>();
     doc.schema::<crate::services::import::ImportReport>();
     doc.schema::<crate::services::import::PointImportReport>();
+    doc.schema::<crate::services::cascade::CascadeInput>();
+    doc.schema::<crate::services::cascade::Cascaded>();
     doc.schema::<crate::services::feeds::NewFeed>();
     doc.schema::<crate::services::feeds::Feed>();
     let body = |name: &str| {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityName, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityName, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, TransactionTrait, Value,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,6 +36,9 @@ pub enum DistrictAccess {
     ReadOnly,
     /// Read and change only what lies in the office's area.
     Scoped,
+    /// Read everything, change only what lies in the office's area: a district's own plan
+    /// beside the provincial plan it carries out.
+    OwnWrites,
 }
 
 /// A list filter, documented in the OpenAPI description.
@@ -267,6 +270,10 @@ fn forbidden<R: Resource>(role: Role) -> Error {
             "Tài khoản này chỉ được làm việc với {} trong địa bàn của đơn vị mình.",
             R::LABEL
         ),
+        Role::DistrictOffice if R::DISTRICT == DistrictAccess::OwnWrites => format!(
+            "Tài khoản này chỉ được thay đổi {} của các đơn vị trong địa bàn của mình.",
+            R::LABEL
+        ),
         Role::DistrictOffice => format!(
             "Tài khoản phòng/xã điều phối điểm cầu không được thay đổi {}.",
             R::LABEL
@@ -288,7 +295,7 @@ pub async fn authorize_write<R: Resource>(
         Role::Admin => true,
         Role::DepartmentStaff => p.scope.contains_all(db, owners).await?,
         Role::DistrictOffice => {
-            R::DISTRICT == DistrictAccess::Scoped
+            R::DISTRICT != DistrictAccess::ReadOnly
                 && !owners.is_empty()
                 && p.scope.contains_all(db, owners).await?
         }
@@ -683,17 +690,42 @@ where
     ModelOf<R>: IntoActiveModel<ActiveOf<R>> + Send + Sync,
     ActiveOf<R>: Send,
 {
-    checked::<R>(db, &mut input, None).await?;
-    authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, &input).await?).await?;
+    admit::<R>(db, p, &mut input).await?;
     let txn = db.begin().await?;
-    hold::<R, 1>(&txn, [R::conference_of_input(&input)]).await?;
-    R::check_in_transaction(&txn, &input, None).await?;
-    let m = R::active(&input, store::now()).insert(&txn).await?;
-    let m = R::after_write(&txn, m, &input, None).await?;
-    ledger::mark(&txn, R::touched(&txn, &m).await?).await?;
+    let m = insert_in::<R>(&txn, &input).await?;
     txn.commit().await?;
     tracing::info!(resource = R::NAME, id = R::id(&m), user = %p.login, "created");
     output::<R>(db, m).await
+}
+
+/// Validates and authorises a new row, before its transaction: on SQLite a transaction
+/// must write first, as one that reads first cannot take the write lock once another
+/// writer has committed.
+pub(crate) async fn admit<R: Resource>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: &mut R::Input,
+) -> Result<()> {
+    checked::<R>(db, input, None).await?;
+    authorize_write::<R>(db, p, &R::owners_of_input(db, p.role, input).await?).await
+}
+
+/// Inserts an [`admit`]ted row with its child rows inside `txn`: for a write that does
+/// more in the same transaction.
+pub(crate) async fn insert_in<R: Resource>(
+    txn: &DatabaseTransaction,
+    input: &R::Input,
+) -> Result<ModelOf<R>>
+where
+    ModelOf<R>: IntoActiveModel<ActiveOf<R>> + Send + Sync,
+    ActiveOf<R>: Send,
+{
+    hold::<R, 1>(txn, [R::conference_of_input(input)]).await?;
+    R::check_in_transaction(txn, input, None).await?;
+    let m = R::active(input, store::now()).insert(txn).await?;
+    let m = R::after_write(txn, m, input, None).await?;
+    ledger::mark(txn, R::touched(txn, &m).await?).await?;
+    Ok(m)
 }
 
 /// Inserts without authorisation (seed loading); validation still applies.

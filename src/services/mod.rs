@@ -4,6 +4,7 @@ pub mod agenda;
 pub mod assignment;
 pub mod attendance;
 pub mod auth;
+pub mod cascade;
 pub mod checks;
 pub mod crud;
 pub mod exports;

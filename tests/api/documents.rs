@@ -381,9 +381,10 @@ store_test!(a_derived_plan_cites_its_parent, |app| {
         ),
         "{text}"
     );
-    // No conference and no task: no section III and no appendix.
-    assert!(!text.contains("THÀNH PHẦN CỦA"));
-    assert!(!text.contains("Phụ lục"));
+    // It carries out the parent's two conferences: their times and places print in it
+    // (section III), but no bridge point is its own yet and no task: no appendix.
+    assert!(text.contains("THÀNH PHẦN CỦA"), "{text}");
+    assert!(!text.contains("Phụ lục"), "{text}");
     assert!(text.contains("\nNơi nhận:\n- Lưu: VT.\n"), "{text}");
 });
 

@@ -6,6 +6,7 @@ mod assignment;
 mod auth;
 mod browser;
 mod calendar;
+mod cascade;
 mod checks;
 mod cli;
 mod crud;

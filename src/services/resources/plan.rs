@@ -9,7 +9,7 @@ use super::id_key;
 use crate::domain::kinds::Role;
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::Result;
-use crate::services::crud::{Filter, Resource, filter_id, unknown_filter};
+use crate::services::crud::{DistrictAccess, Filter, Resource, filter_id, unknown_filter};
 use crate::services::links::check_ref;
 use crate::store::{plan, unit};
 
@@ -94,6 +94,8 @@ impl Resource for Plans {
     const NAME: &'static str = "plan";
     const PATH: &'static str = "plans";
     const LABEL: &'static str = "kế hoạch";
+    /// A district office writes its own plans (issued in its area), reads every plan.
+    const DISTRICT: DistrictAccess = DistrictAccess::OwnWrites;
     const FILTERS: &'static [Filter] = &[
         Filter {
             name: "unit",
