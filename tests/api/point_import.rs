@@ -113,16 +113,28 @@ store_test!(
         assert_eq!(report["created"], 32, "{report}");
         assert_eq!(report["errors"], json!([]), "{report}");
         assert_eq!(report["ignored_columns"], json!([]), "{report}");
-        // The one group phrase ("các phòng, ban, đơn vị …" on row 2) is said, not guessed.
+        // Said, not guessed silently: the one group phrase ("các phòng, ban, đơn vị …" on
+        // row 2), and the one unit found by the start of its name (row 21).
         let warnings = report["warnings"].as_array().expect("warnings");
-        assert_eq!(warnings.len(), 1, "{report}");
-        assert_eq!(warnings[0]["row"], 2);
-        assert_eq!(warnings[0]["column"], "extra_units");
+        let at: Vec<(u64, &str)> = warnings
+            .iter()
+            .map(|w| {
+                (
+                    w["row"].as_u64().expect("row"),
+                    w["column"].as_str().expect("column"),
+                )
+            })
+            .collect();
+        assert_eq!(at, [(2, "extra_units"), (21, "extra_units")], "{report}");
+        let said = |i: usize| warnings[i]["message"].as_str().expect("message");
         assert!(
-            warnings[0]["message"]
-                .as_str()
-                .expect("message")
-                .contains("các phòng, ban, đơn vị và tổ chức chính trị - xã hội huyện"),
+            said(0).contains("các phòng, ban, đơn vị và tổ chức chính trị - xã hội huyện"),
+            "{report}"
+        );
+        assert!(
+            said(1).contains(
+                "«Trung tâm GDNN-GDTX» được hiểu là «Trung tâm GDNN-GDTX huyện Thủy Nguyên»"
+            ),
             "{report}"
         );
 
@@ -193,10 +205,30 @@ store_test!(
         assert_eq!(points(app, conference).await, imported);
 
         // The district office imports its own table into the seeded conference: the
-        // seed is the file, so nothing changes there either.
+        // seed is the file, so nothing changes there either; not even at An Lư, where a
+        // unit outside the district (which the office can neither name nor remove) has
+        // been placed.
         let token = app
             .token_for("pgddt-tn", Role::DistrictOffice, Some(office))
             .await;
+        let an_lu = id_of(app, "bp-dvht-tn-01").await;
+        let (_, mut point) = app.get(&format!("/api/v1/bridge-points/{an_lu}")).await;
+        let outsider = id_of(app, "sogddt-hp").await;
+        let mut input = point.as_object_mut().expect("object").clone();
+        for field in ["id", "created_at", "updated_at"] {
+            input.remove(field);
+        }
+        input["unit_ids"]
+            .as_array_mut()
+            .expect("unit_ids")
+            .push(json!(outsider));
+        let (status, body) = app
+            .put(
+                &format!("/api/v1/bridge-points/{an_lu}"),
+                Value::Object(input),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         let before = points(app, seeded_conference).await;
         let (status, report) = import(
             app,
@@ -255,6 +287,50 @@ store_test!(
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        // Nor name a coordinator outside its area.
+        let (status, body) = import(
+            app,
+            seeded_conference,
+            &format!("?coordinating_unit_id={outsider}"),
+            thuy_nguyen_table(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["errors"][0]["field"], "coordinating_unit_id");
+
+        // A unit of its district held at a point the province coordinates cannot be
+        // moved by it: even with `valid_rows_only`, that row is refused and nothing
+        // moves.
+        let sogddt_point = app
+            .create(
+                "/api/v1/bridge-points",
+                json!({"conference_id": seeded_conference, "name": "Sở GDĐT, phòng họp 2",
+                       "host_unit_id": outsider, "coordinating_unit_id": outsider,
+                       "unit_ids": [id_of(app, "mn-tn-cao-nhan").await]}),
+            )
+            .await;
+        let before = points(app, seeded_conference).await;
+        let csv = "no,bridge_point,host_kind,communes,extra_units,as_written\n\
+                   1,Trường THCS An Lư,school,An Lư; Cao Nhân,,\n";
+        let (status, report) = import(
+            app,
+            seeded_conference,
+            "?valid_rows_only=true",
+            csv.into(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["points"], json!([]), "{report}");
+        assert_eq!(report["warnings"], json!([]), "{report}");
+        let refusal = report["errors"][0]["message"].as_str().expect("message");
+        assert!(
+            refusal.contains("Trường Mầm non Cao Nhân") && refusal.contains("ngoài địa bàn"),
+            "{report}"
+        );
+        assert_eq!(points(app, seeded_conference).await, before);
+        assert!(sogddt_point > 0);
     }
 );
 
@@ -265,8 +341,10 @@ store_test!(
         let an_lu = id_of(app, "bp-dvht-tn-01").await;
         let cao_nhan = id_of(app, "bp-dvht-tn-02").await;
         let ubnd_cao_nhan = id_of(app, "ubnd-tn-cao-nhan").await;
+        // A blank line counts as a row, as a spreadsheet shows it.
         let csv = "no,bridge_point,host_kind,communes,extra_units,as_written\n\
                    1,Trường THCS An Lư,school,An Lư; Cao Nhân,,\n\
+                   \n\
                    40,Trường THCS Không Có,school,Không Có,,\n\
                    3,Trường THCS Chính Mỹ,school,Chính Mỹ; Xã Lạ,THPT Không Tên,\n";
         let before = points(app, conference).await;
@@ -287,15 +365,15 @@ store_test!(
         assert_eq!(
             fields,
             [
-                "rows[3].bridge_point",
-                "rows[3].communes",
+                "rows[4].bridge_point",
                 "rows[4].communes",
-                "rows[4].extra_units"
+                "rows[5].communes",
+                "rows[5].extra_units"
             ],
             "{refused}"
         );
         assert!(
-            errors[2].1.starts_with("Dòng 4, cột «communes»"),
+            errors[2].1.starts_with("Dòng 5, cột «communes»"),
             "{errors:?}"
         );
         assert!(errors[2].1.contains("«Xã Lạ»"), "{errors:?}");

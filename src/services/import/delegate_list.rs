@@ -155,7 +155,7 @@ pub async fn delegates(
     }
     let table = cells(bytes)?;
     let mut table = table.into_iter();
-    let headings_row = table.next().unwrap_or_default();
+    let headings_row = table.next().map(|(_, r)| r).unwrap_or_default();
     let (columns, mut ignored) = headings(&headings_row, &HEADINGS);
     ignored.retain(|h| fold(h) != "stt");
     let missing: Vec<&str> = [Column::Name, Column::Unit, Column::Email]
@@ -188,8 +188,7 @@ pub async fn delegates(
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut read = 0;
-    for (i, record) in table.enumerate() {
-        let line = i + 2;
+    for (line, record) in table {
         let cell = |c: Column| {
             columns
                 .get(&c)

@@ -30,8 +30,10 @@ pub struct RowError {
     pub message: String,
 }
 
-/// Reads the file's cells: CSV or XLSX, by its first bytes.
-pub(super) fn cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
+/// Reads the file's rows: CSV or XLSX, by its first bytes; each with its row number as a
+/// spreadsheet shows it (1 for the first line, blank lines counted; a cell over several
+/// lines is one row).
+pub(super) fn cells(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
     let bad = |what: String| {
         Error::Validation(vec![FieldError::new(
             "file",
@@ -46,15 +48,20 @@ pub(super) fn cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
         let Some(Ok(range)) = book.worksheet_range_at(0) else {
             return Err(bad("tệp XLSX không có trang tính nào".into()));
         };
+        // The range starts at its first used cell.
+        let first = range.start().map_or(0, |(row, _)| row as usize);
         return Ok(range
             .rows()
-            .map(|r| {
-                r.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let cells = r
+                    .iter()
                     .map(|c| match c {
                         &calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", f as i64),
                         other => other.to_string(),
                     })
-                    .collect()
+                    .collect();
+                (first + i + 1, cells)
             })
             .collect());
     }
@@ -66,6 +73,10 @@ pub(super) fn cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     } else {
         b','
     };
+    // The reader skips blank lines and numbers file lines: a row's number is its first
+    // line (after the blank ones) less the line breaks inside the cells of the rows
+    // before it.
+    let mut inside = 0;
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -73,8 +84,20 @@ pub(super) fn cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
         .from_reader(text.as_bytes())
         .records()
         .map(|r| {
-            r.map(|r| r.iter().map(str::to_owned).collect())
-                .map_err(|e| bad(e.to_string()))
+            let r = r.map_err(|e| bad(e.to_string()))?;
+            // The position is where the reader began: before the blank lines it skipped.
+            let (line, skipped) = r.position().map_or((1, 0), |p| {
+                let rest = text.as_bytes().get(p.byte() as usize..).unwrap_or_default();
+                let blank = rest
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                (p.line() as usize, blank)
+            });
+            let row = line + skipped - inside;
+            inside += r.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+            Ok((row, r.iter().map(str::to_owned).collect()))
         })
         .collect()
 }

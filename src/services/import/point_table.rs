@@ -17,17 +17,20 @@
 //! written, with the abbreviations plans use spelt out (THPT → Trường THPT, MN → Trường
 //! Mầm non, UBND ↔ Ủy ban nhân dân, PGDĐT → Phòng Giáo dục và Đào tạo), with the
 //! district's name added ("… huyện" → "… huyện Thủy Nguyên"), and, failing those, as the
-//! start of exactly one unit's name in the district. Where a name is held by several
-//! units, the district of the row's host decides (or, for the host itself, the district
-//! most of the file's hosts lie in). A district office sees only the units of its area.
+//! start of exactly one unit's name in the district (said in the answer's warnings). Where
+//! a name is held by several units, the district of the row's host decides (or, for the
+//! host itself, the district most of the file's hosts lie in). A district office sees only
+//! the units of its area.
 //!
 //! A row is the point of the conference with its id (Mã điểm cầu), else with the same host
 //! and name, else a new point (an id of another conference's point, from a table exported
-//! there, is not this conference's: the row is matched by host and name). The file's attending units replace the point's; a unit the
-//! file places elsewhere leaves its old point. Columns the file lacks leave the stored
-//! values as they are, so importing the same file again changes nothing. Everything is
-//! written in one transaction that locks the conference first, and a change reaches the
-//! invitations through the ledger like any other edit.
+//! there, is not this conference's: the row is matched by host and name). The file's
+//! attending units replace the point's (units a district office may not place stay); a
+//! unit the file places elsewhere leaves its old point, which must be one the caller
+//! coordinates. Columns the file lacks leave the stored values as they are (the `no`/`STT`
+//! column orders new points only), so importing the same file again changes nothing.
+//! Everything is written in one transaction that locks the conference first, and a change
+//! reaches the invitations through the ledger like any other edit.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::{
@@ -233,6 +236,12 @@ struct Directory {
     communes: HashMap<String, Vec<i64>>,
     /// A people's committee → the MN, TH and THCS schools located in its commune.
     schools: HashMap<i64, Vec<i64>>,
+    /// Every unit's region ([`Directory::region`]), computed once.
+    regions: HashMap<i64, i64>,
+    /// A district → its education office (the lowest id where there are several).
+    offices: HashMap<i64, i64>,
+    /// The folded names in order, for names given by their start.
+    sorted: Vec<(String, i64)>,
 }
 
 /// The levels a commune's schools are counted by ("MN, TH, THCS, UBND xã …").
@@ -290,6 +299,9 @@ impl Directory {
             by_name: HashMap::new(),
             communes: HashMap::new(),
             schools: HashMap::new(),
+            regions: HashMap::new(),
+            offices: HashMap::new(),
+            sorted: Vec::new(),
         };
         for u in rows {
             if d.may_place(u.id) {
@@ -306,12 +318,28 @@ impl Directory {
                         d.schools.entry(area).or_default().push(u.id);
                     }
                 }
+                d.sorted.push((key.clone(), u.id));
                 d.by_name.entry(key).or_default().push(u.id);
             }
             d.units.insert(u.id, u);
         }
         for ids in d.schools.values_mut() {
             ids.sort_unstable();
+        }
+        d.sorted.sort_unstable();
+        let regions: HashMap<i64, i64> = d
+            .units
+            .keys()
+            .filter_map(|&u| Some((u, d.compute_region(u)?)))
+            .collect();
+        d.regions = regions;
+        for u in d.units.values() {
+            if u.kind == UnitKind::EducationOffice {
+                for r in [u.area_unit_id, u.parent_id].into_iter().flatten() {
+                    let o = d.offices.entry(r).or_insert(u.id);
+                    *o = (*o).min(u.id);
+                }
+            }
         }
         Ok(d)
     }
@@ -327,6 +355,10 @@ impl Directory {
     /// The district a unit lies in (its area's district committee), or the top committee
     /// of its area where there are no districts.
     fn region(&self, id: i64) -> Option<i64> {
+        self.regions.get(&id).copied()
+    }
+
+    fn compute_region(&self, id: i64) -> Option<i64> {
         let u = self.units.get(&id)?;
         let area = if u.kind == UnitKind::PeopleCommittee {
             u
@@ -368,8 +400,9 @@ impl Directory {
         }
     }
 
-    /// A unit by the name a plan writes, near `region`.
-    fn unit(&self, name: &str, region: Option<i64>) -> std::result::Result<i64, String> {
+    /// A unit by the name a plan writes, near `region`; `true` with it when it was found
+    /// only by the start of its name (a guess the answer should say).
+    fn unit(&self, name: &str, region: Option<i64>) -> std::result::Result<(i64, bool), String> {
         let key = fold(name);
         if key.is_empty() {
             return Err("cần tên đơn vị.".into());
@@ -387,7 +420,7 @@ impl Directory {
         let mut ambiguous = None;
         for v in &variants {
             match self.by_name.get(v).and_then(|ids| self.one_of(ids, region)) {
-                Some(Ok(id)) => return Ok(id),
+                Some(Ok(id)) => return Ok((id, false)),
                 Some(Err(n)) => ambiguous = ambiguous.or(Some(n)),
                 None => {}
             }
@@ -401,19 +434,22 @@ impl Directory {
         // The start of exactly one name in the district: "Trung tâm GDNN-GDTX" for
         // "Trung tâm GDNN-GDTX huyện Thủy Nguyên".
         if region.is_some() {
-            let starts: BTreeSet<i64> = variants
-                .iter()
-                .flat_map(|v| {
-                    let prefix = format!("{v} ");
-                    self.by_name
+            let mut starts: BTreeSet<i64> = BTreeSet::new();
+            for v in &variants {
+                let prefix = format!("{v} ");
+                let from = self
+                    .sorted
+                    .partition_point(|(n, _)| n.as_str() < prefix.as_str());
+                starts.extend(
+                    self.sorted[from..]
                         .iter()
-                        .filter(move |(n, _)| n.starts_with(&prefix))
-                        .flat_map(|(_, ids)| ids.iter().copied())
-                })
-                .filter(|&u| self.region(u) == region)
-                .collect();
-            if starts.len() == 1 {
-                return Ok(*starts.first().unwrap_or(&0));
+                        .take_while(|(n, _)| n.starts_with(&prefix))
+                        .map(|(_, u)| *u)
+                        .filter(|&u| self.region(u) == region),
+                );
+            }
+            if let (1, Some(&only)) = (starts.len(), starts.first()) {
+                return Ok((only, true));
             }
         }
         Err(format!(
@@ -431,7 +467,7 @@ impl Directory {
     fn commune(&self, name: &str, region: Option<i64>) -> std::result::Result<i64, String> {
         let (bare, kind) = commune_kind(name);
         if committee_name(name).is_some() {
-            return self.unit(name, region);
+            return self.unit(name, region).map(|(u, _)| u);
         }
         let ids: Vec<i64> = self
             .communes
@@ -462,19 +498,16 @@ impl Directory {
 
     /// The education office (Phòng GDĐT) of a district.
     fn education_office(&self, region: i64) -> Option<i64> {
-        self.units
-            .values()
-            .filter(|u| {
-                u.kind == UnitKind::EducationOffice
-                    && (u.area_unit_id == Some(region) || u.parent_id == Some(region))
-            })
-            .map(|u| u.id)
-            .min()
+        self.offices.get(&region).copied()
     }
 }
 
 /// What a cell resolves to, or the column and the reason it does not.
 type Found<T> = std::result::Result<T, (Col, String)>;
+
+/// A row's host: the unit, the room its name carries after it, and (column, name) when
+/// the unit was found only by the start of its name.
+type Host = (i64, Option<String>, Option<(Col, String)>);
 
 /// A row read and resolved.
 struct Row {
@@ -520,7 +553,7 @@ pub async fn bridge_points(
     }
     let table = cells(bytes)?;
     let mut table = table.into_iter();
-    let heading_row = table.next().unwrap_or_default();
+    let heading_row = table.next().map(|(_, r)| r).unwrap_or_default();
     let (columns, ignored) = headings(&heading_row, &HEADINGS);
     if !columns.contains_key(&Col::Name) {
         return Err(Error::Validation(vec![FieldError::new(
@@ -532,8 +565,6 @@ pub async fn bridge_points(
         )]));
     }
     let records: Vec<(usize, Vec<String>)> = table
-        .enumerate()
-        .map(|(i, r)| (i + 2, r))
         .filter(|(_, r)| r.iter().any(|s| !s.trim().is_empty()))
         .collect();
 
@@ -569,6 +600,15 @@ pub async fn bridge_points(
         }
     }
     let dir = Directory::load(&txn, allowed).await?;
+    if let Some(c) = opts.coordinating_unit_id {
+        if !dir.units.contains_key(&c) || !dir.may_place(c) {
+            return Err(Error::Validation(vec![FieldError::new(
+                "coordinating_unit_id",
+                "not_found",
+                format!("Không có đơn vị mã {c} (trong địa bàn được phép) để điều phối điểm cầu."),
+            )]));
+        }
+    }
     let points: HashMap<i64, bridge_point::Model> = bridge_point::Entity::find()
         .filter(bridge_point::Column::ConferenceId.eq(id))
         .all(&txn)
@@ -611,10 +651,14 @@ pub async fn bridge_points(
                 .await?,
         );
     }
-    let by_host_name: HashMap<(i64, String), i64> = points
-        .values()
-        .map(|b| ((b.host_unit_id, fold(&b.name)), b.id))
-        .collect();
+    // Points sharing a host and a name: the first made is the one matched.
+    let mut by_host_name: HashMap<(i64, String), i64> = HashMap::new();
+    for b in points.values() {
+        let first = by_host_name
+            .entry((b.host_unit_id, fold(&b.name)))
+            .or_insert(b.id);
+        *first = (*first).min(b.id);
+    }
 
     let cell = |record: &[String], c: Col| -> String {
         columns
@@ -633,14 +677,14 @@ pub async fn bridge_points(
     };
 
     // Hosts first: the district most of them lie in settles names held in several.
-    let host_of = |record: &[String], region: Option<i64>| -> Found<(i64, Option<String>)> {
+    let host_of = |record: &[String], region: Option<i64>| -> Found<Host> {
         let by_id = cell(record, Col::HostId);
         if !by_id.is_empty() {
             return by_id
                 .parse::<i64>()
                 .ok()
                 .filter(|&u| dir.units.contains_key(&u) && dir.may_place(u))
-                .map(|u| (u, None))
+                .map(|u| (u, None, None))
                 .ok_or((
                     Col::HostId,
                     format!("không có đơn vị mã «{by_id}» (trong địa bàn được phép)."),
@@ -650,7 +694,7 @@ pub async fn bridge_points(
         if !host.is_empty() {
             return dir
                 .unit(&host, region)
-                .map(|u| (u, None))
+                .map(|(u, guessed)| (u, None, guessed.then_some((Col::Host, host.clone()))))
                 .map_err(|m| (Col::Host, m));
         }
         // The name: the host, or the host and the room after a comma.
@@ -660,9 +704,13 @@ pub async fn bridge_points(
         while let Some(at) = cut {
             let (head, tail) = name.split_at(at);
             match dir.unit(head, region) {
-                Ok(u) => {
+                Ok((u, guessed)) => {
                     let room = tail.trim_start_matches(',').trim();
-                    return Ok((u, Some(room.to_owned()).filter(|r| !r.is_empty())));
+                    return Ok((
+                        u,
+                        Some(room.to_owned()).filter(|r| !r.is_empty()),
+                        guessed.then(|| (Col::Name, head.to_owned())),
+                    ));
                 }
                 Err(m) => {
                     first_error.get_or_insert(m);
@@ -681,7 +729,7 @@ pub async fn bridge_points(
     };
     let mut regions: BTreeMap<i64, usize> = BTreeMap::new();
     for (_, record) in &records {
-        if let Ok((h, _)) = host_of(record, None) {
+        if let Ok((h, _, _)) = host_of(record, None) {
             if let Some(r) = dir.region(h) {
                 *regions.entry(r).or_insert(0) += 1;
             }
@@ -695,11 +743,13 @@ pub async fn bridge_points(
     let mut errors: Vec<RowError> = Vec::new();
     let mut warnings: Vec<RowError> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
+    // Units and points of the rows taken so far.
     let mut placed: HashMap<i64, usize> = HashMap::new();
     let mut matched: HashMap<i64, usize> = HashMap::new();
     for (line, record) in &records {
         let line = *line;
         let before = errors.len();
+        let mut guesses: Vec<(Col, String, i64)> = Vec::new();
         let mut fail = |col: Col, message: String| {
             let h = heading(col);
             errors.push(RowError {
@@ -768,7 +818,12 @@ pub async fn bridge_points(
             None
         };
         let host = match host_of(record, None).or_else(|_| host_of(record, file_region)) {
-            Ok(h) => Some(h),
+            Ok((h, room, guessed)) => {
+                if let Some((col, name)) = guessed {
+                    guesses.push((col, name, h));
+                }
+                Some((h, room))
+            }
             Err((col, message)) => {
                 fail(col, message);
                 None
@@ -796,7 +851,7 @@ pub async fn bridge_points(
             }
         };
         if let Some(b) = existing {
-            if let Some(first) = matched.insert(b, line) {
+            if let Some(first) = matched.get(&b) {
                 fail(
                     Col::Name,
                     format!("điểm cầu này đã có ở dòng {first}: mỗi điểm cầu một dòng."),
@@ -830,7 +885,12 @@ pub async fn bridge_points(
             }
         } else if !named.is_empty() {
             match dir.unit(&named, region) {
-                Ok(u) => Some(u),
+                Ok((u, guessed)) => {
+                    if guessed {
+                        guesses.push((Col::Coordinator, named.clone(), u));
+                    }
+                    Some(u)
+                }
                 Err(m) => {
                     fail(Col::Coordinator, m);
                     None
@@ -858,6 +918,8 @@ pub async fn bridge_points(
         let unit_columns = [Col::Communes, Col::Extras, Col::Units, Col::UnitIds];
         let mut units: Option<BTreeSet<i64>> =
             unit_columns.iter().any(|&c| has(c)).then(BTreeSet::new);
+        // Each unit with the column that named it first.
+        let mut named_in: BTreeMap<i64, Col> = BTreeMap::new();
         if let Some(units) = units.as_mut() {
             let ids = cell(record, Col::UnitIds);
             if !ids.is_empty() {
@@ -868,7 +930,7 @@ pub async fn bridge_points(
                         .filter(|&u| dir.units.contains_key(&u) && dir.may_place(u))
                     {
                         Some(u) => {
-                            units.insert(u);
+                            named_in.entry(u).or_insert(Col::UnitIds);
                         }
                         None => fail(
                             Col::UnitIds,
@@ -879,8 +941,11 @@ pub async fn bridge_points(
             } else {
                 for s in list(&cell(record, Col::Units)) {
                     match dir.unit(&s, region) {
-                        Ok(u) => {
-                            units.insert(u);
+                        Ok((u, guessed)) => {
+                            if guessed {
+                                guesses.push((Col::Units, s.clone(), u));
+                            }
+                            named_in.entry(u).or_insert(Col::Units);
                         }
                         Err(m) => fail(Col::Units, m),
                     }
@@ -889,8 +954,11 @@ pub async fn bridge_points(
             for s in list(&cell(record, Col::Communes)) {
                 match dir.commune(&s, region) {
                     Ok(c) => {
-                        units.insert(c);
-                        units.extend(dir.schools.get(&c).into_iter().flatten().copied());
+                        for u in std::iter::once(c)
+                            .chain(dir.schools.get(&c).into_iter().flatten().copied())
+                        {
+                            named_in.entry(u).or_insert(Col::Communes);
+                        }
                     }
                     Err(m) => fail(Col::Communes, m),
                 }
@@ -909,16 +977,20 @@ pub async fn bridge_points(
                     continue;
                 }
                 match dir.unit(&s, region) {
-                    Ok(u) => {
-                        units.insert(u);
+                    Ok((u, guessed)) => {
+                        if guessed {
+                            guesses.push((Col::Extras, s.clone(), u));
+                        }
+                        named_in.entry(u).or_insert(Col::Extras);
                     }
                     Err(m) => fail(Col::Extras, m),
                 }
             }
-            for &u in units.iter() {
-                if let Some(first) = placed.insert(u, line) {
+            units.extend(named_in.keys().copied());
+            for (&u, &col) in &named_in {
+                if let Some(first) = placed.get(&u) {
                     fail(
-                        Col::Units,
+                        col,
                         format!(
                             "đơn vị «{}» đã dự ở điểm cầu dòng {first}: mỗi đơn vị dự tại một \
                              điểm cầu.",
@@ -934,6 +1006,22 @@ pub async fn bridge_points(
         let Some((host, room_from_name)) = host else {
             continue;
         };
+        if let Some(b) = existing {
+            matched.insert(b, line);
+        }
+        placed.extend(named_in.keys().map(|&u| (u, line)));
+        for (col, name, u) in guesses {
+            let h = heading(col);
+            warnings.push(RowError {
+                row: line,
+                message: format!(
+                    "Dòng {line}, cột «{h}»: «{name}» được hiểu là «{}», đơn vị duy nhất có \
+                     tên bắt đầu như vậy trong địa bàn; hãy kiểm tra.",
+                    dir.name(u)
+                ),
+                column: Some(h),
+            });
+        }
         rows.push(Row {
             line,
             existing,
@@ -953,50 +1041,73 @@ pub async fn bridge_points(
     }
 
     // A unit the file places leaves the point it attends that the file does not list;
-    // that point must be one the caller coordinates.
-    let listed: BTreeSet<i64> = rows.iter().filter_map(|r| r.existing).collect();
-    let mut leaving: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    rows.retain(|r| {
-        let Some(units) = &r.units else {
-            return true;
-        };
-        let mut ok = true;
-        for (&b, there) in &attending {
-            if listed.contains(&b) || Some(b) == r.existing {
-                continue;
-            }
-            for u in units.intersection(there) {
-                let point = &points[&b];
-                if dir.may_place(point.coordinating_unit_id) {
-                    leaving.entry(b).or_default().insert(*u);
-                    warnings.push(RowError {
-                        row: r.line,
-                        column: None,
-                        message: format!(
-                            "Dòng {}: đơn vị «{}» chuyển từ điểm cầu «{}» sang điểm cầu này.",
-                            r.line,
-                            dir.name(*u),
-                            point.name
-                        ),
-                    });
-                } else {
-                    ok = false;
-                    errors.push(RowError {
-                        row: r.line,
-                        column: None,
-                        message: format!(
-                            "Dòng {}: đơn vị «{}» đang dự ở điểm cầu «{}» ngoài địa bàn được \
-                             phép; không chuyển được.",
-                            r.line,
-                            dir.name(*u),
-                            point.name
-                        ),
-                    });
+    // that point must be one the caller coordinates, or the row is refused. A refused row
+    // lists no point, so the check runs again until every row left passes it.
+    let mut held: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    for (&b, there) in &attending {
+        for &u in there {
+            held.entry(u).or_default().insert(b);
+        }
+    }
+    let (leaving, moves) = loop {
+        let listed: BTreeSet<i64> = rows.iter().filter_map(|r| r.existing).collect();
+        let mut leaving: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+        let mut moves: Vec<RowError> = Vec::new();
+        let before = rows.len();
+        rows.retain(|r| {
+            let Some(units) = &r.units else {
+                return true;
+            };
+            let mut mine: Vec<(i64, i64)> = Vec::new();
+            let mut refused = Vec::new();
+            for &u in units {
+                for &b in held.get(&u).into_iter().flatten() {
+                    if listed.contains(&b) || Some(b) == r.existing {
+                        continue;
+                    }
+                    if dir.may_place(points[&b].coordinating_unit_id) {
+                        mine.push((b, u));
+                    } else {
+                        refused.push((b, u));
+                    }
                 }
             }
+            for &(b, u) in &refused {
+                errors.push(RowError {
+                    row: r.line,
+                    column: None,
+                    message: format!(
+                        "Dòng {}: đơn vị «{}» đang dự ở điểm cầu «{}» ngoài địa bàn được \
+                         phép; không chuyển được.",
+                        r.line,
+                        dir.name(u),
+                        points[&b].name
+                    ),
+                });
+            }
+            if !refused.is_empty() {
+                return false;
+            }
+            for (b, u) in mine {
+                leaving.entry(b).or_default().insert(u);
+                moves.push(RowError {
+                    row: r.line,
+                    column: None,
+                    message: format!(
+                        "Dòng {}: đơn vị «{}» chuyển từ điểm cầu «{}» sang điểm cầu này.",
+                        r.line,
+                        dir.name(u),
+                        points[&b].name
+                    ),
+                });
+            }
+            true
+        });
+        if rows.len() == before {
+            break (leaving, moves);
         }
-        ok
-    });
+    };
+    warnings.extend(moves);
     errors.sort_by_key(|e| e.row);
     warnings.sort_by_key(|e| e.row);
     if !errors.is_empty() && !opts.valid_rows_only {
@@ -1028,6 +1139,20 @@ pub async fn bridge_points(
     };
     let next_position = points.values().map(|b| b.position + 1).max().unwrap_or(0);
     for (i, r) in rows.into_iter().enumerate() {
+        // The file's units, and those already there that the caller may not place (a
+        // district office cannot name them, nor take them away).
+        let before = r
+            .existing
+            .and_then(|b| attending.get(&b).cloned())
+            .unwrap_or_default();
+        let after: BTreeSet<i64> = match &r.units {
+            Some(file) => file
+                .iter()
+                .copied()
+                .chain(before.iter().copied().filter(|&u| !dir.may_place(u)))
+                .collect(),
+            None => before.clone(),
+        };
         let (point, action) = match r.existing.map(|b| &points[&b]) {
             Some(b) => {
                 let mut n = b.clone();
@@ -1057,10 +1182,7 @@ pub async fn bridge_points(
                 if let Some(v) = r.contact_email {
                     n.contact_email = v;
                 }
-                let same_units = r
-                    .units
-                    .as_ref()
-                    .is_none_or(|u| attending.get(&b.id).cloned().unwrap_or_default() == *u);
+                let same_units = before == after;
                 if n == *b && same_units {
                     (n, PointAction::Unchanged)
                 } else if n == *b {
@@ -1095,8 +1217,6 @@ pub async fn bridge_points(
                 (m.insert(&txn).await?, PointAction::Created)
             }
         };
-        let before = attending.get(&point.id).cloned().unwrap_or_default();
-        let after = r.units.clone().unwrap_or_else(|| before.clone());
         if before != after {
             let gone: Vec<i64> = before.difference(&after).copied().collect();
             if !gone.is_empty() {
