@@ -843,14 +843,26 @@ async fn conferences(db: &impl ConnectionTrait, p: &plan::Model) -> Result<Vec<C
             address,
         })
         .collect();
-    // A plan that carries out a parent plan inherits its conferences (their times, halls
-    // and rules), whether or not it has placed bridge points there yet.
+    // A plan that carries out a parent plan inherits those of its conferences that its
+    // issuer's area takes part in (coordinates a bridge point of), whichever plan placed
+    // the points.
     let parents: Vec<i64> = match p.parent_plan_id {
         Some(parent) => {
-            conference::Entity::find()
+            let area = crate::store::scope::Scope::of_area(db, p.issuing_unit_id).await?;
+            bridge_point::Entity::find()
                 .select_only()
-                .column(conference::Column::Id)
-                .filter(conference::Column::PlanId.eq(parent))
+                .column(bridge_point::Column::ConferenceId)
+                .distinct()
+                .filter(
+                    bridge_point::Column::ConferenceId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(conference::Column::Id)
+                            .from(conference::Entity)
+                            .and_where(conference::Column::PlanId.eq(parent))
+                            .to_owned(),
+                    ),
+                )
+                .filter(bridge_point::Column::CoordinatingUnitId.in_subquery(area.unit_ids_query()))
                 .into_tuple()
                 .all(db)
                 .await?

@@ -3,7 +3,7 @@
 //! that carries out plan `id`: it refers to it (the document opens with "Căn cứ Kế hoạch
 //! số … ngày … của …"), inherits its conferences (their times, halls and attendance rules
 //! print in the district's plan as in the province's), and takes over the bridge points of
-//! those conferences that the area coordinates and no plan places yet. The district then
+//! those conferences that the issuer's own area coordinates and no plan places yet. The district then
 //! adds its own points and their units (by hand, by auto-assignment, or by importing its
 //! table with `plan_id`), which its plan lists and the province's does not.
 //!
@@ -165,11 +165,24 @@ pub async fn cascade(
         .await?;
     let mut taken = Vec::new();
     if input.adopt_bridge_points && !conference_ids.is_empty() {
-        let area: BTreeSet<i64> = crate::services::nominations::in_scope(
+        // The issuer's own area (not the wider scope of its account: a district
+        // committee's unit reaches up to its province), and for a district office no
+        // more than its own.
+        let mut area: BTreeSet<i64> = crate::services::nominations::in_scope(
             &txn,
-            &Scope::of_unit(&txn, made.issuing_unit_id).await?,
+            &Scope::of_area(&txn, made.issuing_unit_id).await?,
         )
         .await?;
+        if p.role == Role::DistrictOffice {
+            let own = crate::services::nominations::in_scope(&txn, &p.scope).await?;
+            area.retain(|u| own.contains(u));
+        }
+        // The conferences are locked, in id order, before their points change.
+        let mut locked = conference_ids.clone();
+        locked.sort_unstable();
+        for c in &locked {
+            crate::services::resources::conference::lock(&txn, *c).await?;
+        }
         taken = bridge_point::Entity::find()
             .select_only()
             .columns([
@@ -189,6 +202,10 @@ pub async fn cascade(
         for chunk in taken.chunks(1000) {
             bridge_point::Entity::update_many()
                 .col_expr(bridge_point::Column::PlanId, Expr::value(made.id))
+                .col_expr(
+                    bridge_point::Column::UpdatedAt,
+                    Expr::value(crate::store::now()),
+                )
                 .filter(bridge_point::Column::Id.is_in(chunk.iter().copied()))
                 .filter(bridge_point::Column::PlanId.is_null())
                 .exec(&txn)

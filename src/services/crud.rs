@@ -202,6 +202,12 @@ pub trait Resource: Sized + 'static {
     async fn before_delete(_db: &impl ConnectionTrait, _m: &ModelOf<Self>) -> Result<()> {
         Ok(())
     }
+
+    /// For [`DistrictAccess::OwnWrites`]: whether a district office may delete `m` (what
+    /// it deletes with it must be its own to change too).
+    async fn district_may_delete(_db: &impl ConnectionTrait, _m: &ModelOf<Self>) -> Result<()> {
+        Ok(())
+    }
 }
 
 pub(crate) fn unknown_filter<R: Resource>(name: &str) -> FieldError {
@@ -835,6 +841,9 @@ where
 pub async fn delete<R: Resource>(db: &DatabaseConnection, p: &Principal, id: i64) -> Result<()> {
     let existing = find::<R>(db, id).await?;
     authorize_write::<R>(db, p, &R::owners_of_model(db, p.role, &existing).await?).await?;
+    if p.role == Role::DistrictOffice && R::DISTRICT == DistrictAccess::OwnWrites {
+        R::district_may_delete(db, &existing).await?;
+    }
     // What it touches is read before; in the transaction a write comes first (the hook's
     // or the delete), so that it writes before it reads (SQLite).
     let touched = R::touched(db, &existing).await?;

@@ -30,7 +30,8 @@ store_test!(a_district_office_makes_seed_001_from_seed_000, |app| {
     let office = id_of(app, "pgddt-thuy-nguyen").await;
     let district = id_of(app, "ubnd-thuy-nguyen").await;
 
-    // Seed 001 as the seed has it; then gone, its bridge points placed by no plan.
+    // Seed 001 as the seed has it; then gone, and every bridge point (the other
+    // districts' too) placed by no plan.
     let original = text(app, seeded_plan).await;
     let (_, plan) = app.get(&format!("/api/v1/plans/{seeded_plan}")).await;
     use hoinghi::store::bridge_point;
@@ -39,10 +40,19 @@ store_test!(a_district_office_makes_seed_001_from_seed_000, |app| {
             bridge_point::Column::PlanId,
             Expr::value(Option::<i64>::None),
         )
-        .filter(bridge_point::Column::PlanId.eq(seeded_plan))
         .exec(&app.db)
         .await
         .expect("detach");
+    let mut district_points: Vec<i64> = bridge_point::Entity::find()
+        .filter(bridge_point::Column::CoordinatingUnitId.eq(office))
+        .all(&app.db)
+        .await
+        .expect("points")
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    district_points.sort_unstable();
+    assert_eq!(district_points.len(), 33);
     let (status, body) = app.delete(&format!("/api/v1/plans/{seeded_plan}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 
@@ -91,12 +101,14 @@ store_test!(a_district_office_makes_seed_001_from_seed_000, |app| {
     conferences.sort_unstable();
     assert_eq!(conferences, [morning, afternoon]);
     // The district's 32 morning points and its one afternoon point; not the other
-    // districts' points, which the provincial plan places.
-    assert_eq!(
-        made["bridge_point_ids"].as_array().expect("ids").len(),
-        33,
-        "{made}"
-    );
+    // districts' points, nor the city's.
+    let taken: Vec<i64> = made["bridge_point_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|b| b.as_i64().expect("id"))
+        .collect();
+    assert_eq!(taken, district_points, "{made}");
     let id = made["plan"]["id"].as_i64().expect("id");
     assert_eq!(text(app, id).await, original);
 
@@ -139,6 +151,42 @@ store_test!(a_district_office_makes_seed_001_from_seed_000, |app| {
     body["issuing_unit_id"] = json!(id_of(app, "ubnd-an-duong").await);
     let (status, refused) = cascade(body, token.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    // A plan carrying out its own plan: made, and then that plan cannot be deleted by
+    // the office (nor the province's); plans nothing hangs on can.
+    let second_id = again["plan"]["id"].as_i64().expect("id");
+    let (status, child) = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/plans/{second_id}/cascade"),
+            Some(&token),
+            Some(
+                &json!({"signatory_position": "CHỦ TỊCH", "signatory_name": "Nguyễn Văn B",
+                         "adopt_bridge_points": false}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    let child_id = child["plan"]["id"].as_i64().expect("id");
+    let delete = |plan: i64| {
+        let token = token.clone();
+        async move {
+            app.request(
+                Method::DELETE,
+                &format!("/api/v1/plans/{plan}"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    let (status, refused) = delete(second_id).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let (status, _) = delete(parent).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = delete(child_id).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = delete(second_id).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // Its own plan it may change.
     let (_, own) = app.get(&format!("/api/v1/plans/{id}")).await;
     let mut edit = own.clone();

@@ -1,17 +1,19 @@
 //! Plans (Kế hoạch): number and symbol, issuer, date, legal bases, free-text sections,
 //! recipients and signatory; optionally derived from a parent plan.
 use chrono::Datelike;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Select, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Select, Set,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::id_key;
 use crate::domain::kinds::Role;
 use crate::domain::validate::{FieldError, Validator};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::services::crud::{DistrictAccess, Filter, Resource, filter_id, unknown_filter};
 use crate::services::links::check_ref;
-use crate::store::{plan, unit};
+use crate::store::{conference, plan, plan_task, unit};
 
 /// A free-text section of a plan (`I. MỤC ĐÍCH, YÊU CẦU` and its body).
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
@@ -277,6 +279,36 @@ impl Resource for Plans {
         m: &plan::Model,
     ) -> Result<Vec<i64>> {
         Ok(vec![m.issuing_unit_id])
+    }
+
+    /// A district office deletes only a plan nothing hangs on: deleting one with tasks
+    /// would delete the tasks (which it may not change), one with conferences or plans
+    /// carrying it out would change what their documents print.
+    async fn district_may_delete(db: &impl ConnectionTrait, m: &plan::Model) -> Result<()> {
+        let tasks = plan_task::Entity::find()
+            .filter(plan_task::Column::PlanId.eq(m.id))
+            .count(db)
+            .await?;
+        let conferences = conference::Entity::find()
+            .filter(conference::Column::PlanId.eq(m.id))
+            .count(db)
+            .await?;
+        let children = plan::Entity::find()
+            .filter(plan::Column::ParentPlanId.eq(m.id))
+            .count(db)
+            .await?;
+        if tasks + conferences + children == 0 {
+            return Ok(());
+        }
+        Err(Error::Conflict {
+            field: None,
+            message: format!(
+                "Tài khoản phòng/xã chỉ xóa được kế hoạch chưa có nhiệm vụ, hội nghị hay kế \
+                 hoạch triển khai; kế hoạch mã {} có {tasks} nhiệm vụ, {conferences} hội nghị, \
+                 {children} kế hoạch triển khai.",
+                m.id
+            ),
+        })
     }
 }
 
