@@ -52,6 +52,7 @@ usage: cargo bench --bench national -- load --database-url URL [--analyze | --no
        cargo bench --bench national -- documents --database-url URL [--iterations N]
        cargo bench --bench national -- assign --database-url URL [--iterations N]
        cargo bench --bench national -- import --database-url URL
+       cargo bench --bench national -- points --database-url URL
 
   --database-url URL   sqlite://FILE?mode=rwc or postgres://…/DB (default: $HOINGHI_DATABASE_URL);
                        the database must be empty (it is migrated first)
@@ -71,11 +72,16 @@ N times, default 20, then one apply). It changes the database: run it on a copy.
 `import` writes the dataset's 100,000 delegates as an XLSX list, imports it into a new
 conference and exports that conference's delegates as XLSX and CSV, timing each. It
 changes the database: run it on a copy.
+
+`points` moves every bridge point into one conference, exports its table as XLSX and
+imports it into a new conference, again, and by names only into another, timing each.
+It changes the database: run it on a copy.
 ";
 
 mod assign;
 mod documents;
 mod import;
+mod points;
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (3.32+); PostgreSQL allows 65,535.
 const MAX_PARAMS: usize = 32_766;
@@ -1246,6 +1252,7 @@ fn on_copy_command(name: &str, args: &[String]) -> ExitCode {
     let result = match name {
         "assign" => runtime.block_on(assign::run(&url, iterations)),
         "import" => runtime.block_on(import::run(&url)),
+        "points" => runtime.block_on(points::run(&url)),
         _ => runtime.block_on(documents::run(&url, iterations)),
     };
     match result {
@@ -1268,6 +1275,7 @@ fn main() -> ExitCode {
         Some("documents") => return on_copy_command("documents", &args[1..]),
         Some("assign") => return on_copy_command("assign", &args[1..]),
         Some("import") => return on_copy_command("import", &args[1..]),
+        Some("points") => return on_copy_command("points", &args[1..]),
         Some("import-file") => {
             // Internal: `import-file --database-url URL --conference ID --file PATH`.
             let get = |flag: &str| {

@@ -19,7 +19,8 @@
 //! district's name added ("… huyện" → "… huyện Thủy Nguyên"), and, failing those, as the
 //! start of exactly one unit's name in the district (said in the answer's warnings). Where
 //! a name is held by several units, the district of the row's host decides (or, for the
-//! host itself, the district most of the file's hosts lie in). A district office sees only
+//! host itself, that of the row's coordinator, else the district most of the file's hosts
+//! lie in). A district office sees only
 //! the units of its area.
 //!
 //! A row is the point of the conference with its id (Mã điểm cầu), else with the same host
@@ -817,7 +818,22 @@ pub async fn bridge_points(
         } else {
             None
         };
-        let host = match host_of(record, None).or_else(|_| host_of(record, file_region)) {
+        // A host named in several districts: the district of the row's coordinator
+        // (named once in the country, as a Phòng GDĐT or a Sở is), else the file's.
+        let coordinator_region = || {
+            let named = cell(record, Col::Coordinator);
+            let by_id = cell(record, Col::CoordinatorId).parse::<i64>().ok();
+            by_id
+                .or_else(|| dir.unit(&named, None).ok().map(|(u, _)| u))
+                .and_then(|u| dir.region(u))
+        };
+        let host = match host_of(record, None)
+            .or_else(|e| match coordinator_region() {
+                Some(r) => host_of(record, Some(r)),
+                None => Err(e),
+            })
+            .or_else(|_| host_of(record, file_region))
+        {
             Ok((h, room, guessed)) => {
                 if let Some((col, name)) = guessed {
                     guesses.push((col, name, h));
