@@ -75,26 +75,9 @@ pub async fn run(url: &str) -> Result<(), String> {
         delegates.len(),
         xlsx.len() as f64 / 1e6
     );
-    let now = store::now();
-    let c = conference::Entity::insert(conference::ActiveModel {
-        organiser_unit_id: Set(1),
-        title: Set("Hội nghị toàn quốc (nhập danh sách)".into()),
-        starts_at: Set(chrono::Utc::now() + chrono::TimeDelta::days(30)),
-        ends_at: Set(chrono::Utc::now()
-            + chrono::TimeDelta::days(30)
-            + chrono::TimeDelta::hours(3)),
-        time_zone: Set("Asia/Ho_Chi_Minh".into()),
-        mode: Set(hoinghi::domain::kinds::ConferenceMode::Online),
-        status: Set(hoinghi::domain::kinds::ConferenceStatus::Draft),
-        sequence: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&db)
-    .await
-    .map_err(e)?
-    .last_insert_id;
+    let c = empty_conference(&db, "Hội nghị toàn quốc (nhập danh sách)")
+        .await
+        .map_err(e)?;
     // The import runs in a process of its own, so that its peak RSS is its own (this
     // one holds the whole dataset it wrote the list from).
     let file = std::env::temp_dir().join(format!("hoinghi-import-{}.xlsx", std::process::id()));
@@ -151,4 +134,29 @@ pub async fn import_file(url: &str, c: i64, file: &str) -> Result<(), String> {
         super::documents::peak_rss_kb() as f64 / 1024.0
     );
     Ok(())
+}
+
+/// A new draft conference with nothing in it, a month ahead.
+pub async fn empty_conference(
+    db: &sea_orm::DatabaseConnection,
+    title: &str,
+) -> Result<i64, sea_orm::DbErr> {
+    let now = store::now();
+    let start = chrono::Utc::now() + chrono::TimeDelta::days(30);
+    Ok(conference::Entity::insert(conference::ActiveModel {
+        organiser_unit_id: Set(1),
+        title: Set(title.into()),
+        starts_at: Set(start),
+        ends_at: Set(start + chrono::TimeDelta::hours(3)),
+        time_zone: Set("Asia/Ho_Chi_Minh".into()),
+        mode: Set(hoinghi::domain::kinds::ConferenceMode::Online),
+        status: Set(hoinghi::domain::kinds::ConferenceStatus::Draft),
+        sequence: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?
+    .last_insert_id)
 }

@@ -11,9 +11,9 @@ use std::time::Instant;
 use hoinghi::services::auth::Principal;
 use hoinghi::services::exports::{self, Format};
 use hoinghi::services::import::{self, PointImport};
-use hoinghi::store::{self, bridge_point, conference};
+use hoinghi::store::{self, bridge_point};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect, Set};
+use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect};
 
 pub async fn run(url: &str) -> Result<(), String> {
     let e = |e: sea_orm::DbErr| e.to_string();
@@ -58,32 +58,13 @@ pub async fn run(url: &str) -> Result<(), String> {
     .render(Format::Xlsx)
     .map_err(|e| e.to_string())?;
 
-    let now = store::now();
-    let target = || conference::ActiveModel {
-        organiser_unit_id: Set(1),
-        title: Set("Hội nghị toàn quốc (nhập điểm cầu)".into()),
-        starts_at: Set(chrono::Utc::now() + chrono::TimeDelta::days(30)),
-        ends_at: Set(chrono::Utc::now()
-            + chrono::TimeDelta::days(30)
-            + chrono::TimeDelta::hours(3)),
-        time_zone: Set("Asia/Ho_Chi_Minh".into()),
-        mode: Set(hoinghi::domain::kinds::ConferenceMode::Online),
-        status: Set(hoinghi::domain::kinds::ConferenceStatus::Draft),
-        sequence: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    let first = conference::Entity::insert(target())
-        .exec(&db)
+    let title = "Hội nghị toàn quốc (nhập điểm cầu)";
+    let first = super::import::empty_conference(&db, title)
         .await
-        .map_err(e)?
-        .last_insert_id;
-    let second = conference::Entity::insert(target())
-        .exec(&db)
+        .map_err(e)?;
+    let second = super::import::empty_conference(&db, title)
         .await
-        .map_err(e)?
-        .last_insert_id;
+        .map_err(e)?;
     for (what, c, bytes, valid_rows_only) in [
         ("import into a new conference", first, &xlsx, false),
         ("the same file again", first, &xlsx, false),

@@ -30,6 +30,22 @@ fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
+/// A required JSON body of schema `name`.
+fn json_body(name: &str) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content("application/json", json_content(reference(name)))
+        .build()
+}
+
+/// A required body that is a file (CSV or XLSX).
+fn file_body() -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content("application/octet-stream", ContentBuilder::new().build())
+        .build()
+}
+
 fn reference(name: &str) -> Ref {
     Ref::from_schema_name(name)
 }
@@ -408,12 +424,7 @@ impl Doc {
                     "Place every unit the bridge-point rules invite at a bridge point (own commune first, then the point serving its commune, then the nearest by the administrative tree), within capacities, keeping assignments made; a preview unless `apply`",
                 ))
                 .parameter(id_param())
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .required(Some(Required::True))
-                        .content("application/json", json_content(reference("AutoAssign")))
-                        .build(),
-                ))
+                .request_body(Some(json_body("AutoAssign")))
                 .response("200", json("what was or would be done", "Assignment"))
                 .response("403", error_response("not the organiser's staff"))
                 .response("404", error_response("no such conference")),
@@ -468,15 +479,7 @@ impl Doc {
                     "import the valid rows and list the others (default false)",
                     Type::Boolean,
                 ))
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .required(Some(Required::True))
-                        .content(
-                            "application/octet-stream",
-                            ContentBuilder::new().build(),
-                        )
-                        .build(),
-                ))
+                .request_body(Some(file_body()))
                 .response("200", json("what was imported", "ImportReport"))
                 .response("422", error_response("rows with problems, each with its row and column"))
                 .response("404", error_response("no such conference")),
@@ -491,12 +494,7 @@ impl Doc {
                     "A district's (or commune's) plan carrying out plan {id}: it cites the parent (Căn cứ Kế hoạch số …), inherits its conferences' times, halls and rules, and takes over their bridge points in the issuer's area that no plan places yet; absent fields follow from the parent and the issuer",
                 ))
                 .parameter(id_param())
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .required(Some(Required::True))
-                        .content("application/json", json_content(reference("CascadeInput")))
-                        .build(),
-                ))
+                .request_body(Some(json_body("CascadeInput")))
                 .response("201", json("the plan, its conferences and the bridge points it took over", "Cascaded"))
                 .response("403", error_response("an issuer outside the caller's area"))
                 .response("422", error_response("invalid fields"))
@@ -527,15 +525,7 @@ impl Doc {
                     "coordinating unit of new points where the file names none (default: a district office's own unit, else the education office of the host's district)",
                     Type::Integer,
                 ))
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .required(Some(Required::True))
-                        .content(
-                            "application/octet-stream",
-                            ContentBuilder::new().build(),
-                        )
-                        .build(),
-                ))
+                .request_body(Some(file_body()))
                 .response("200", json("what was imported", "PointImportReport"))
                 .response("403", error_response("a plan or points outside the caller's area"))
                 .response("422", error_response("rows with problems, each with its row and column"))

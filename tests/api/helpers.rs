@@ -177,6 +177,25 @@ impl TestApp {
             .await
     }
 
+    /// POSTs `body` (a file) to `path` with `token` (else as admin); status and JSON body.
+    pub async fn upload(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token.unwrap_or(&self.admin_token))
+            .body(body)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status();
+        (status, resp.json().await.expect("json"))
+    }
+
     /// Creates a record as admin and returns its id; panics with the body on failure.
     pub async fn create(&self, path: &str, body: Value) -> i64 {
         let (status, v) = self.post(path, body).await;

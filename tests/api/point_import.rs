@@ -25,19 +25,12 @@ async fn import(
     body: Vec<u8>,
     token: Option<&str>,
 ) -> (StatusCode, Value) {
-    let resp = app
-        .client
-        .post(format!(
-            "{}/api/v1/conferences/{conference}/bridge-points/import{query}",
-            app.address
-        ))
-        .bearer_auth(token.unwrap_or(&app.admin_token))
-        .body(body)
-        .send()
-        .await
-        .expect("import");
-    let status = resp.status();
-    (status, resp.json().await.expect("json"))
+    app.upload(
+        &format!("/api/v1/conferences/{conference}/bridge-points/import{query}"),
+        body,
+        token,
+    )
+    .await
 }
 
 /// The conference's bridge points (whole rows, as the API gives them).

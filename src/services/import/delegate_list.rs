@@ -19,7 +19,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{RowError, cells, headings, refused};
+use super::{RowError, cells, column_of, headings, refused};
 use crate::domain::kinds::{DelegateRole, Reply, Role, Venue};
 use crate::domain::text::{fold, nfc};
 use crate::domain::validate::{FieldError, Validator};
@@ -74,11 +74,7 @@ impl Column {
     }
 
     fn of_heading(h: &str) -> Option<Self> {
-        let key = fold(h);
-        HEADINGS
-            .iter()
-            .find(|(name, _)| fold(name) == key)
-            .map(|(_, c)| *c)
+        column_of(h, &HEADINGS)
     }
 }
 

@@ -111,16 +111,24 @@ pub(super) fn headings<C: Copy + Ord>(
     let mut columns = BTreeMap::new();
     let mut ignored = Vec::new();
     for (i, h) in row.iter().enumerate() {
-        let key = fold(h);
-        match known.iter().find(|(name, _)| fold(name) == key) {
-            Some((_, c)) => {
-                columns.entry(*c).or_insert(i);
+        match column_of(h, known) {
+            Some(c) => {
+                columns.entry(c).or_insert(i);
             }
-            None if key.is_empty() => {}
+            None if h.trim().is_empty() => {}
             None => ignored.push(nfc(h.trim())),
         }
     }
     (columns, ignored)
+}
+
+/// The column a heading names (folded: no regard to case, spacing or tone marks).
+pub(super) fn column_of<C: Copy>(heading: &str, known: &[(&str, C)]) -> Option<C> {
+    let key = fold(heading);
+    known
+        .iter()
+        .find(|(name, _)| fold(name) == key)
+        .map(|(_, c)| *c)
 }
 
 /// The 422 of a file with problems: one field error per problem, `rows[N].field`.

@@ -41,7 +41,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{RowError, cells, headings, refused};
+use super::{RowError, cells, column_of, headings, refused};
 use crate::domain::kinds::{AreaLevel, Role, SchoolLevel, UnitKind};
 use crate::domain::text::{committee_name, fold, nfc};
 use crate::domain::validate::{FieldError, Validator};
@@ -153,11 +153,7 @@ impl Col {
     }
 
     fn of_heading(heading: &str) -> Option<Self> {
-        let key = fold(heading);
-        HEADINGS
-            .iter()
-            .find(|(h, _)| fold(h) == key)
-            .map(|(_, c)| *c)
+        column_of(heading, &HEADINGS)
     }
 }
 
