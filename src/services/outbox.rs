@@ -20,6 +20,7 @@
 //! senders take from it (paced to `rate_per_second`), one records the outcomes in batches.
 //! A sender takes its next message only once the outcome of its last one is recorded, so
 //! that a crash can repeat at most `concurrency` messages.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ use crate::calendar::invite::Method;
 use crate::domain::kinds::{MessageKind, OutboxState};
 use crate::error::Result;
 use crate::mail::transport::{SendError, Transport};
-use crate::store::outbox;
+use crate::store::{outbox, outbox_body};
 
 /// How a worker sends.
 #[derive(Clone, Debug)]
@@ -91,10 +92,12 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
     let mut added = 0;
     let mut rows = messages.into_iter().peekable();
     while rows.peek().is_some() {
+        let mut bodies: HashMap<String, Vec<u8>> = HashMap::new();
         let chunk: Vec<outbox::ActiveModel> = rows
             .by_ref()
             .take(INSERT_CHUNK)
             .map(|m| {
+                bodies.insert(m.message_id.clone(), m.raw);
                 use sea_orm::ActiveValue::{NotSet, Set};
                 outbox::ActiveModel {
                     id: NotSet,
@@ -109,7 +112,6 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
                     sender: Set(m.sender),
                     recipient: Set(m.recipient),
                     subject: Set(m.subject),
-                    raw: Set(m.raw),
                     state: Set(OutboxState::Pending),
                     attempts: Set(0),
                     due_ms: Set(due),
@@ -127,6 +129,29 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
             .await?;
         if let sea_orm::TryInsertResult::Inserted(n) = r {
             added += n;
+        }
+        // The bytes, by the rows' ids (a row there before keeps its own).
+        let ids: Vec<(i64, String)> = outbox::Entity::find()
+            .select_only()
+            .columns([outbox::Column::Id, outbox::Column::MessageId])
+            .filter(outbox::Column::MessageId.is_in(bodies.keys().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let body_rows: Vec<outbox_body::ActiveModel> = ids
+            .into_iter()
+            .filter_map(|(id, message_id)| {
+                Some(outbox_body::ActiveModel {
+                    outbox_id: sea_orm::ActiveValue::Set(id),
+                    raw: sea_orm::ActiveValue::Set(bodies.remove(&message_id)?),
+                })
+            })
+            .collect();
+        if !body_rows.is_empty() {
+            outbox_body::Entity::insert_many(body_rows)
+                .on_conflict_do_nothing_on([outbox_body::Column::OutboxId])
+                .exec_without_returning(db)
+                .await?;
         }
     }
     Ok(added)
@@ -292,7 +317,7 @@ async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec
                WHERE "id" IN (SELECT "id" FROM "outbox"
                               WHERE "state" = 'pending' AND "due_ms" <= $3
                               ORDER BY "due_ms" LIMIT $4 FOR UPDATE SKIP LOCKED)
-               RETURNING "id", "message_id", "sender", "recipient", "raw", "attempts""#
+               RETURNING "id", "message_id", "sender", "recipient", "attempts""#
         }
         _ => {
             r#"UPDATE "outbox" SET "state" = 'sending', "attempts" = "attempts" + 1,
@@ -300,7 +325,7 @@ async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec
                WHERE "id" IN (SELECT "id" FROM "outbox"
                               WHERE "state" = 'pending' AND "due_ms" <= ?
                               ORDER BY "due_ms" LIMIT ?)
-               RETURNING "id", "message_id", "sender", "recipient", "raw", "attempts""#
+               RETURNING "id", "message_id", "sender", "recipient", "attempts""#
         }
     };
     let stmt = Statement::from_sql_and_values(
@@ -314,14 +339,31 @@ async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec
         ],
     );
     let rows = db.query_all_raw(stmt).await?;
+    // The bytes, read apart: the claim's UPDATE does not rewrite them.
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut bodies: HashMap<i64, Vec<u8>> = outbox_body::Entity::find()
+        .filter(outbox_body::Column::OutboxId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.outbox_id, b.raw))
+        .collect();
     let mut claimed = Vec::with_capacity(rows.len());
     for r in rows {
+        let id: i64 = r.try_get("", "id")?;
+        // A row deleted since (its conference's): nothing to send.
+        let Some(raw) = bodies.remove(&id) else {
+            continue;
+        };
         claimed.push(Claimed {
-            id: r.try_get("", "id")?,
+            id,
             message_id: r.try_get("", "message_id")?,
             sender: r.try_get("", "sender")?,
             recipient: r.try_get("", "recipient")?,
-            raw: r.try_get("", "raw")?,
+            raw,
             attempts: r.try_get("", "attempts")?,
             lease_until_ms: lease_until,
         });

@@ -18,6 +18,7 @@ pub mod hall;
 pub mod invitation;
 pub mod invitation_sync;
 pub mod outbox;
+pub mod outbox_body;
 pub mod person;
 pub mod plan;
 pub mod plan_task;

@@ -27,10 +27,6 @@ pub struct Model {
     pub recipient: String,
     #[sea_orm(column_type = "Text")]
     pub subject: String,
-    /// The whole message as it goes on the wire.
-    #[serde(skip)]
-    #[sea_orm(column_type = "Blob")]
-    pub raw: Vec<u8>,
     pub state: OutboxState,
     pub attempts: i32,
     /// When the next attempt may start, in epoch milliseconds.

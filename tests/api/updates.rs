@@ -24,14 +24,50 @@ use crate::store_test;
 
 const URL: &str = "https://hoinghi.example";
 
-/// Outbox rows after `after` (an id), in order.
-async fn rows_after(app: &TestApp, after: i64) -> Vec<outbox::Model> {
-    outbox::Entity::find()
+/// An outbox row with its message's bytes (kept apart, in `outbox_body`).
+#[derive(Clone)]
+pub(crate) struct Row {
+    pub row: outbox::Model,
+    pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} ({} bytes)", self.row, self.raw.len())
+    }
+}
+
+impl std::ops::Deref for Row {
+    type Target = outbox::Model;
+
+    fn deref(&self) -> &outbox::Model {
+        &self.row
+    }
+}
+
+/// Outbox rows after `after` (an id), in order, each with its bytes.
+async fn rows_after(app: &TestApp, after: i64) -> Vec<Row> {
+    let rows = outbox::Entity::find()
         .filter(outbox::Column::Id.gt(after))
         .order_by_asc(outbox::Column::Id)
         .all(&app.db)
         .await
-        .expect("outbox")
+        .expect("outbox");
+    let mut bodies: std::collections::HashMap<i64, Vec<u8>> =
+        hoinghi::store::outbox_body::Entity::find()
+            .filter(hoinghi::store::outbox_body::Column::OutboxId.gt(after))
+            .all(&app.db)
+            .await
+            .expect("bodies")
+            .into_iter()
+            .map(|b| (b.outbox_id, b.raw))
+            .collect();
+    rows.into_iter()
+        .map(|row| Row {
+            raw: bodies.remove(&row.id).expect("every row has its bytes"),
+            row,
+        })
+        .collect()
 }
 
 async fn last_id(app: &TestApp) -> i64 {
@@ -237,9 +273,7 @@ async fn send(app: &TestApp, conference: i64) -> Value {
 
 /// Sends the first round; returns (conference, delegates, the outbox's last id, the
 /// first round's rows by delegate).
-pub(crate) async fn first_round(
-    app: &TestApp,
-) -> (i64, Vec<i64>, i64, BTreeMap<i64, outbox::Model>) {
+pub(crate) async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<i64, Row>) {
     let (conference, delegates) = published_with_delegates(app).await;
     send(app, conference).await;
     let rows = rows_after(app, 0).await;
@@ -418,7 +452,7 @@ store_test!(edits_within_the_window_are_one_update_to_each, |app| {
     }
     // Everyone holding an invitation hears of the new time, once: units asked to
     // nominate too; nothing is a cancellation.
-    let calendars = |rows: &[outbox::Model]| -> BTreeMap<String, usize> {
+    let calendars = |rows: &[Row]| -> BTreeMap<String, usize> {
         let mut by_uid = BTreeMap::new();
         for r in rows.iter().filter(|r| r.method.is_some()) {
             *by_uid.entry(r.uid.clone().expect("uid")).or_default() += 1;
