@@ -315,16 +315,8 @@ pub async fn delegates(
     }
     errors.sort_by_key(|e| e.row);
     if !errors.is_empty() && !valid_rows_only {
-        tracing::info!(
-            conference_id = id,
-            errors = errors.len(),
-            "delegate import refused"
-        );
-        return Err(refused(errors, |e| {
-            e.column
-                .as_deref()
-                .and_then(Column::of_heading)
-                .map(Column::field)
+        return Err(refused("delegate", id, errors, |h| {
+            Column::of_heading(h).map(Column::field)
         }));
     }
 

@@ -131,16 +131,24 @@ pub(super) fn column_of<C: Copy>(heading: &str, known: &[(&str, C)]) -> Option<C
         .map(|(_, c)| *c)
 }
 
-/// The 422 of a file with problems: one field error per problem, `rows[N].field`.
+/// The 422 of a file with problems (logged in English): one field error per problem,
+/// `rows[N].field`, the field found from the column's heading by `field`.
 pub(super) fn refused(
+    what: &str,
+    conference_id: i64,
     errors: Vec<RowError>,
-    field: impl Fn(&RowError) -> Option<&'static str>,
+    field: impl Fn(&str) -> Option<&'static str>,
 ) -> Error {
+    tracing::info!(
+        conference_id,
+        errors = errors.len(),
+        "{what} import refused"
+    );
     Error::Validation(
         errors
             .iter()
             .map(|e| {
-                let name = match field(e) {
+                let name = match e.column.as_deref().and_then(&field) {
                     Some(f) => format!("rows[{}].{f}", e.row),
                     None => format!("rows[{}]", e.row),
                 };

@@ -1123,16 +1123,8 @@ pub async fn bridge_points(
     errors.sort_by_key(|e| e.row);
     warnings.sort_by_key(|e| e.row);
     if !errors.is_empty() && !opts.valid_rows_only {
-        tracing::info!(
-            conference_id = id,
-            errors = errors.len(),
-            "bridge-point import refused"
-        );
-        return Err(refused(errors, |e| {
-            e.column
-                .as_deref()
-                .and_then(Col::of_heading)
-                .map(Col::field)
+        return Err(refused("bridge-point", id, errors, |h| {
+            Col::of_heading(h).map(Col::field)
         }));
     }
 
