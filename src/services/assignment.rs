@@ -32,13 +32,12 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::kinds::{AreaLevel, Role, UnitKind, Venue};
+use crate::domain::kinds::{AreaLevel, UnitKind, Venue};
 use crate::error::Result;
 use crate::services::auth::Principal;
 use crate::services::checks::required_units;
-use crate::services::crud;
 use crate::services::ledger::{self, Touched};
-use crate::services::resources::conference::{self as conferences, Conferences};
+use crate::services::resources::conference as conferences;
 use crate::store::{attendance_rule, bridge_point, bridge_point_unit, unit};
 
 /// `POST /api/v1/conferences/{id}/auto-assign`.
@@ -117,18 +116,10 @@ pub async fn run(
     conference_id: i64,
     input: &AutoAssign,
 ) -> Result<Assignment> {
-    let c = crud::find::<Conferences>(db, conference_id).await?;
-    let district = p.role == Role::DistrictOffice;
-    if !district {
-        crud::authorize_write::<Conferences>(db, p, &[c.organiser_unit_id]).await?;
-    }
+    crate::services::nominations::authorize_area_write(db, p, conference_id).await?;
     let txn = db.begin().await?;
     conferences::lock(&txn, conference_id).await?;
-    let scope = if district {
-        Some(crate::services::nominations::in_scope(&txn, &p.scope).await?)
-    } else {
-        None
-    };
+    let scope = crate::services::nominations::placeable(&txn, p).await?;
     let plan = compute(&txn, conference_id, scope.as_ref()).await?;
     if input.apply && !plan.assigned.is_empty() {
         // Two values a row: well under SQLite's 32,766 parameters a statement.

@@ -532,6 +532,34 @@ pub async fn of_conference(
     })
 }
 
+/// Who may change which units attend a conference where, and who its delegates are: the
+/// organiser's department staff, or a district office (within its area, which
+/// [`placeable`] gives). Checked before the write's transaction; 403 otherwise.
+pub(crate) async fn authorize_area_write(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    conference_id: i64,
+) -> Result<()> {
+    let c = crud::find::<Conferences>(db, conference_id).await?;
+    if p.role != Role::DistrictOffice {
+        crud::authorize_write::<Conferences>(db, p, &[c.organiser_unit_id]).await?;
+    }
+    Ok(())
+}
+
+/// The units the caller may place: a district office's area (read in the write's
+/// transaction), or `None` for any.
+pub(crate) async fn placeable(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+) -> Result<Option<BTreeSet<i64>>> {
+    if p.role == Role::DistrictOffice {
+        Ok(Some(in_scope(db, &p.scope).await?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// The ids of every unit in `scope`.
 pub(crate) async fn in_scope(db: &impl ConnectionTrait, scope: &Scope) -> Result<BTreeSet<i64>> {
     if scope.is_empty() {

@@ -20,15 +20,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{RowError, cells, column_of, headings, refused};
-use crate::domain::kinds::{DelegateRole, Reply, Role, Venue};
+use crate::domain::kinds::{DelegateRole, Reply, Venue};
 use crate::domain::text::{fold, nfc};
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::{Error, Result};
 use crate::services::auth::Principal;
 use crate::services::checks::required_units;
-use crate::services::crud;
 use crate::services::ledger::{self, Touched};
-use crate::services::resources::conference::{self as conferences, Conferences};
+use crate::services::resources::conference as conferences;
 use crate::store::{
     attendance_rule, bridge_point, bridge_point_unit, conference_hall, delegate, hall, person, unit,
 };
@@ -144,11 +143,7 @@ pub async fn delegates(
     bytes: &[u8],
     valid_rows_only: bool,
 ) -> Result<ImportReport> {
-    let c = crud::find::<Conferences>(db, id).await?;
-    let district = p.role == Role::DistrictOffice;
-    if !district {
-        crud::authorize_write::<Conferences>(db, p, &[c.organiser_unit_id]).await?;
-    }
+    crate::services::nominations::authorize_area_write(db, p, id).await?;
     let table = cells(bytes)?;
     let mut table = table.into_iter();
     let headings_row = table.next().map(|(_, r)| r).unwrap_or_default();
@@ -173,11 +168,7 @@ pub async fn delegates(
 
     let txn = db.begin().await?;
     conferences::lock(&txn, id).await?;
-    let scope: Option<BTreeSet<i64>> = if district {
-        Some(crate::services::nominations::in_scope(&txn, &p.scope).await?)
-    } else {
-        None
-    };
+    let scope: Option<BTreeSet<i64>> = crate::services::nominations::placeable(&txn, p).await?;
     let lookup = Lookup::load(&txn, id, scope.as_ref()).await?;
 
     let mut errors: Vec<RowError> = Vec::new();

@@ -42,14 +42,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{RowError, cells, column_of, headings, refused};
-use crate::domain::kinds::{AreaLevel, Role, SchoolLevel, UnitKind};
+use crate::domain::kinds::{AreaLevel, SchoolLevel, UnitKind};
 use crate::domain::text::{committee_name, fold, nfc};
 use crate::domain::validate::{FieldError, Validator};
 use crate::error::{Error, Result};
 use crate::services::auth::Principal;
-use crate::services::crud;
 use crate::services::ledger::{self, Touched};
-use crate::services::resources::conference::{self as conferences, Conferences};
+use crate::services::resources::conference as conferences;
 use crate::store::{bridge_point, bridge_point_unit, plan, unit};
 
 /// The columns of a bridge-point table.
@@ -543,11 +542,7 @@ pub async fn bridge_points(
     bytes: &[u8],
     opts: &PointImport,
 ) -> Result<PointImportReport> {
-    let c = crud::find::<Conferences>(db, id).await?;
-    let district = p.role == Role::DistrictOffice;
-    if !district {
-        crud::authorize_write::<Conferences>(db, p, &[c.organiser_unit_id]).await?;
-    }
+    crate::services::nominations::authorize_area_write(db, p, id).await?;
     let table = cells(bytes)?;
     let mut table = table.into_iter();
     let heading_row = table.next().map(|(_, r)| r).unwrap_or_default();
@@ -567,11 +562,7 @@ pub async fn bridge_points(
 
     let txn = db.begin().await?;
     conferences::lock(&txn, id).await?;
-    let allowed = if district {
-        Some(crate::services::nominations::in_scope(&txn, &p.scope).await?)
-    } else {
-        None
-    };
+    let allowed = crate::services::nominations::placeable(&txn, p).await?;
     if let Some(plan_id) = opts.plan_id {
         let plan = plan::Entity::find_by_id(plan_id).one(&txn).await?;
         match plan {
@@ -913,7 +904,11 @@ pub async fn bridge_points(
         } else {
             let fallback = opts
                 .coordinating_unit_id
-                .or(if district { p.unit_id } else { None })
+                .or(if dir.allowed.is_some() {
+                    p.unit_id
+                } else {
+                    None
+                })
                 .or_else(|| region.and_then(|r| dir.education_office(r)));
             if fallback.is_none() {
                 fail(
