@@ -100,9 +100,11 @@ const EMBEDDED: &[Embedded] = &[
     },
 ];
 
-/// The compiled templates.
+/// The compiled templates; a clone shares them (a fan-out renders on other threads).
 #[derive(Clone)]
-pub struct Templates {
+pub struct Templates(std::sync::Arc<Registries>);
+
+struct Registries {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
 }
@@ -152,15 +154,15 @@ impl Templates {
                 .render(t.name, &sample)
                 .map_err(|e| fail(e.to_string()))?;
         }
-        Ok(Self { html, text })
+        Ok(Self(std::sync::Arc::new(Registries { html, text })))
     }
 
     /// Renders `name` (`documents/agenda.html`) with `data`.
     pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, TemplateError> {
         let registry = if name.ends_with(".html") {
-            &self.html
+            &self.0.html
         } else {
-            &self.text
+            &self.0.text
         };
         registry.render(name, data).map_err(|e| TemplateError {
             file: name.to_owned(),
