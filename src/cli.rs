@@ -493,9 +493,16 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
         } => {
             let id =
                 resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
-            let sent = invitations::send(&db, &templates, &operator, id, &settings.public_url())
-                .await
-                .map_err(describe)?;
+            let sent = invitations::send(
+                &db,
+                &templates,
+                &operator,
+                id,
+                &settings.public_url(),
+                &invitations::Syncing::default(),
+            )
+            .await
+            .map_err(describe)?;
             println!(
                 "Đã đưa {} thư ({}, trong đó {} thư hủy) vào hàng đợi; {} thư đã có từ trước; {} người nhận đã có lịch đúng như hiện nay.",
                 sent.enqueued, sent.method, sent.cancellations, sent.already_queued, sent.unchanged

@@ -6,6 +6,7 @@ mod m20261123_000002_list_indexes;
 mod m20261123_000003_outbox;
 mod m20261123_000004_invitation_ledger;
 mod m20261202_000005_outbox_body;
+mod m20261202_000006_sync_claim;
 
 /// Applies hoinghi's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_outbox::Migration),
             Box::new(m20261123_000004_invitation_ledger::Migration),
             Box::new(m20261202_000005_outbox_body::Migration),
+            Box::new(m20261202_000006_sync_claim::Migration),
         ]
     }
 }

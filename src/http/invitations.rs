@@ -94,8 +94,20 @@ pub async fn send(
     p: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
-    let out = invitations::send(&state.db, &state.templates, &p, *id, &state.public_url).await?;
-    state.outbox_wake.notify_one();
+    // The worker is woken by each batch committed: it sends while the rest are built.
+    let how = invitations::Syncing {
+        wake: Some(state.outbox_wake.clone()),
+        ..invitations::Syncing::default()
+    };
+    let out = invitations::send(
+        &state.db,
+        &state.templates,
+        &p,
+        *id,
+        &state.public_url,
+        &how,
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(out))
 }
 

@@ -887,7 +887,8 @@ impl Problem {
     }
 }
 
-/// Every message of a conference, and how it splits by unit.
+/// Every message of a conference, and how it splits by unit. Built in batches
+/// ([`build`]), it holds what the last batch left and the counts of them all.
 pub struct FanOut {
     pub conference_id: i64,
     /// What the conference says now: REQUEST while it stands, CANCEL once cancelled.
@@ -908,6 +909,22 @@ pub struct FanOut {
     pub ledger: Vec<ledger::Write>,
     /// Messages decided but not built yet ([`FanOut::flush`]).
     pending: Vec<Pending>,
+    /// Messages (and their ledger rows) handed on together; `usize::MAX`: all kept.
+    batch: usize,
+    /// Messages so far per unit (but to bridge points' contacts).
+    per_unit: HashMap<i64, usize>,
+    /// Whether the messages added now are those to bridge points' contacts.
+    to_points: bool,
+    /// Whoever takes the batches stopped taking them: the fan-out stopped too.
+    pub stopped: bool,
+}
+
+/// Messages and the ledger rows of their recipients: enqueued in one transaction, so
+/// that the ledger never says a calendar holds what is not on its way to it.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub messages: Vec<NewMessage>,
+    pub ledger: Vec<ledger::Write>,
 }
 
 /// A message waiting in [`FanOut::pending`].
@@ -982,6 +999,14 @@ impl FanOut {
         let method = mail.calendar.as_ref().map(|cal| cal.method);
         if method == Some(Method::Cancel) {
             self.cancellations += 1;
+        }
+        if self.to_points {
+            self.bridge_contacts += 1;
+        }
+        if meta.kind != MessageKind::BridgeContact {
+            if let Some(u) = meta.unit_id {
+                *self.per_unit.entry(u).or_default() += 1;
+            }
         }
         self.messages.push(NewMessage {
             message_id: mail.message_id.clone(),
@@ -1063,6 +1088,25 @@ impl FanOut {
     /// Queues a message rendered already, to be added in its turn by [`FanOut::flush`].
     fn queue(&mut self, mail: crate::mail::Invitation, meta: Meta) {
         self.pending.push(Pending::Mail(Box::new(mail), meta));
+    }
+
+    /// Hands a batch to `emit` once there is one. Called only between recipients, never
+    /// between a message and its ledger row or the cancellation that goes with it.
+    /// Whether to go on (`emit` took it, or there was nothing to hand).
+    fn ship(&mut self, ctx: &Context, templates: &Templates, emit: &mut Emit) -> Result<bool> {
+        if self.pending.len() >= self.batch {
+            self.flush(ctx, templates)?;
+        }
+        if self.messages.len() >= self.batch {
+            let batch = Batch {
+                messages: std::mem::take(&mut self.messages),
+                ledger: std::mem::take(&mut self.ledger),
+            };
+            if !emit(batch) {
+                self.stopped = true;
+            }
+        }
+        Ok(!self.stopped)
     }
 
     /// Builds the pending messages on every core (templates, calendar and MIME encoding
@@ -1191,6 +1235,95 @@ impl FanOut {
     }
 }
 
+/// Whoever takes a fan-out's batches: `false` to stop it.
+pub type Emit<'a> = dyn FnMut(Batch) -> bool + Send + 'a;
+
+/// What a fan-out decides from, read at once (under the sync's lock).
+pub struct Inputs {
+    ctx: Context,
+    ledger: Ledger,
+    /// Units invited by the rules, with their quota and the place the rule gives them.
+    invited: BTreeMap<i64, (Option<i32>, Venue, Option<i64>)>,
+    delegates: Vec<delegate::Model>,
+    people: HashMap<i64, person::Model>,
+    unit_ids: BTreeSet<i64>,
+    units: HashMap<i64, unit::Model>,
+    /// The bridge point of each unit in this conference, for the place of its nomination.
+    point_of_unit: HashMap<i64, i64>,
+    /// The units sent a list of their delegates already, and those lists' Message-IDs.
+    listed_units: BTreeSet<i64>,
+    lists_sent: BTreeSet<String>,
+}
+
+impl Inputs {
+    /// Reads conference `conference_id`, its ledger, invited units and delegates; reply
+    /// links will point under `public_url`.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        conference_id: i64,
+        public_url: &str,
+    ) -> Result<Self> {
+        let mut ctx = Context::load(db, conference_id).await?;
+        ctx.public_url = public_url.trim_end_matches('/').to_owned();
+        let c = &ctx.conference;
+        let ledger = Ledger::load(db, c.id).await?;
+        let rules = crate::services::checks::rules_of(db, c.id).await?;
+        let mut invited: BTreeMap<i64, (Option<i32>, Venue, Option<i64>)> = BTreeMap::new();
+        for r in &rules {
+            for u in required_units(db, r).await? {
+                let e = invited.entry(u).or_insert((None, r.venue, r.hall_id));
+                if let Some(q) = r.quota {
+                    e.0 = Some(e.0.unwrap_or(0) + q);
+                }
+            }
+        }
+        let delegates = delegate::Entity::find()
+            .filter(delegate::Column::ConferenceId.eq(c.id))
+            .order_by_asc(delegate::Column::Id)
+            .all(db)
+            .await?;
+        let person_ids: BTreeSet<i64> = delegates.iter().map(|d| d.person_id).collect();
+        let people =
+            by_id::<person::Entity, _>(db, &person_ids, person::Column::Id, |p| p.id).await?;
+        let mut unit_ids: BTreeSet<i64> = invited.keys().copied().collect();
+        unit_ids.extend(delegates.iter().map(|d| d.unit_id));
+        let units = by_id::<unit::Entity, _>(db, &unit_ids, unit::Column::Id, |u| u.id).await?;
+        let point_of_unit: HashMap<i64, i64> = bridge_point_unit::Entity::find()
+            .filter(
+                bridge_point_unit::Column::BridgePointId
+                    .is_in(ctx.points.keys().copied().collect::<Vec<_>>()),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| (l.unit_id, l.bridge_point_id))
+            .collect();
+        let lists_sent: Vec<(Option<i64>, String)> = crate::store::outbox::Entity::find()
+            .select_only()
+            .column(crate::store::outbox::Column::UnitId)
+            .column(crate::store::outbox::Column::MessageId)
+            .filter(crate::store::outbox::Column::ConferenceId.eq(c.id))
+            .filter(crate::store::outbox::Column::Kind.eq(MessageKind::UnitSummary))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let listed_units: BTreeSet<i64> = lists_sent.iter().filter_map(|(u, _)| *u).collect();
+        let lists_sent: BTreeSet<String> = lists_sent.into_iter().map(|(_, m)| m).collect();
+        Ok(Self {
+            ctx,
+            ledger,
+            invited,
+            delegates,
+            people,
+            unit_ids,
+            units,
+            point_of_unit,
+            listed_units,
+            lists_sent,
+        })
+    }
+}
+
 /// Every message conference `conference_id` needs now, against what its recipients'
 /// calendars hold (the ledger): invitations not sent yet, updates of those that changed
 /// (same UID, higher SEQUENCE), cancellations to those no longer invited — or, once the
@@ -1202,57 +1335,34 @@ pub async fn fan_out(
     conference_id: i64,
     public_url: &str,
 ) -> Result<FanOut> {
-    let mut ctx = Context::load(db, conference_id).await?;
-    ctx.public_url = public_url.trim_end_matches('/').to_owned();
-    let ctx = ctx;
+    let inputs = Inputs::load(db, conference_id, public_url).await?;
+    build(inputs, templates, usize::MAX, &mut |_| true)
+}
+
+/// [`fan_out`] from what it read: hands each `batch` messages to `emit` as they are
+/// built, in the fan-out's order, with their ledger rows; the [`FanOut`] returned holds
+/// the rest (all of them with `usize::MAX`) and the counts. Stops when `emit` refuses a
+/// batch ([`FanOut::stopped`]).
+pub fn build(
+    inputs: Inputs,
+    templates: &Templates,
+    batch: usize,
+    emit: &mut Emit,
+) -> Result<FanOut> {
+    let Inputs {
+        ctx,
+        mut ledger,
+        invited,
+        delegates,
+        people,
+        unit_ids,
+        units,
+        point_of_unit,
+        listed_units,
+        lists_sent,
+    } = inputs;
     let method = ctx.method();
     let c = &ctx.conference;
-    let mut ledger = Ledger::load(db, c.id).await?;
-
-    // Units invited by the rules, with their quota and the place the rule gives them.
-    let rules = crate::services::checks::rules_of(db, c.id).await?;
-    let mut invited: BTreeMap<i64, (Option<i32>, Venue, Option<i64>)> = BTreeMap::new();
-    for r in &rules {
-        for u in required_units(db, r).await? {
-            let e = invited.entry(u).or_insert((None, r.venue, r.hall_id));
-            if let Some(q) = r.quota {
-                e.0 = Some(e.0.unwrap_or(0) + q);
-            }
-        }
-    }
-    let delegates = delegate::Entity::find()
-        .filter(delegate::Column::ConferenceId.eq(c.id))
-        .order_by_asc(delegate::Column::Id)
-        .all(db)
-        .await?;
-    let person_ids: BTreeSet<i64> = delegates.iter().map(|d| d.person_id).collect();
-    let people = by_id::<person::Entity, _>(db, &person_ids, person::Column::Id, |p| p.id).await?;
-    let mut unit_ids: BTreeSet<i64> = invited.keys().copied().collect();
-    unit_ids.extend(delegates.iter().map(|d| d.unit_id));
-    let units = by_id::<unit::Entity, _>(db, &unit_ids, unit::Column::Id, |u| u.id).await?;
-    // The bridge point of each unit in this conference, for the place of its nomination.
-    let point_of_unit: HashMap<i64, i64> = bridge_point_unit::Entity::find()
-        .filter(
-            bridge_point_unit::Column::BridgePointId
-                .is_in(ctx.points.keys().copied().collect::<Vec<_>>()),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.unit_id, l.bridge_point_id))
-        .collect();
-    // The lists of delegates units were sent already.
-    let lists_sent: Vec<(Option<i64>, String)> = crate::store::outbox::Entity::find()
-        .select_only()
-        .column(crate::store::outbox::Column::UnitId)
-        .column(crate::store::outbox::Column::MessageId)
-        .filter(crate::store::outbox::Column::ConferenceId.eq(c.id))
-        .filter(crate::store::outbox::Column::Kind.eq(MessageKind::UnitSummary))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let listed_units: BTreeSet<i64> = lists_sent.iter().filter_map(|(u, _)| *u).collect();
-    let lists_sent: BTreeSet<String> = lists_sent.into_iter().map(|(_, m)| m).collect();
     let mut by_unit: BTreeMap<i64, Vec<&delegate::Model>> = BTreeMap::new();
     for d in &delegates {
         by_unit.entry(d.unit_id).or_default().push(d);
@@ -1270,6 +1380,10 @@ pub async fn fan_out(
         sample: None,
         ledger: Vec::new(),
         pending: Vec::new(),
+        batch: batch.max(1),
+        per_unit: HashMap::new(),
+        to_points: false,
+        stopped: false,
     };
     let standing = method == Method::Request;
 
@@ -1324,6 +1438,9 @@ pub async fn fan_out(
                         .extend(Problem::of(errors, Some(u.id), Some(d.id), None));
                 }
                 Err(e) => return Err(e),
+            }
+            if !out.ship(&ctx, templates, emit)? {
+                return Ok(out);
             }
         }
         let (quota, venue, hall_id) =
@@ -1483,11 +1600,14 @@ pub async fn fan_out(
             messages: 0,
             nomination: own.is_empty() && mailbox.is_some(),
         });
+        if !out.ship(&ctx, templates, emit)? {
+            return Ok(out);
+        }
     }
 
     // The technical contact of each bridge point: the place and the meeting link.
     out.flush(&ctx, templates)?;
-    let before_points = out.messages.len();
+    out.to_points = true;
     let mut points: Vec<&bridge_point::Model> = ctx.points.values().collect();
     points.sort_by_key(|b| (b.position, b.id));
     for b in points {
@@ -1556,9 +1676,12 @@ pub async fn fan_out(
                 request: None,
             },
         )?;
+        if !out.ship(&ctx, templates, emit)? {
+            return Ok(out);
+        }
     }
     out.flush(&ctx, templates)?;
-    out.bridge_contacts = out.messages.len() - before_points;
+    out.to_points = false;
 
     // Whoever holds an invitation that nothing above offered again: no longer invited
     // (or the conference is cancelled).
@@ -1580,18 +1703,13 @@ pub async fn fan_out(
                 reset_reply: false,
             });
         }
-    }
-    out.flush(&ctx, templates)?;
-    let mut per_unit: HashMap<i64, usize> = HashMap::new();
-    for m in &out.messages {
-        if m.kind != MessageKind::BridgeContact {
-            if let Some(u) = m.unit_id {
-                *per_unit.entry(u).or_default() += 1;
-            }
+        if !out.ship(&ctx, templates, emit)? {
+            return Ok(out);
         }
     }
+    out.flush(&ctx, templates)?;
     for u in &mut out.units {
-        u.messages = per_unit.get(&u.unit_id).copied().unwrap_or(0);
+        u.messages = out.per_unit.get(&u.unit_id).copied().unwrap_or(0);
     }
     Ok(out)
 }
@@ -1683,6 +1801,9 @@ pub struct Sent {
     /// Older messages not sent yet that the new ones replace (dropped from the outbox).
     pub superseded: u64,
     pub problems: Vec<Problem>,
+    /// The conference changed (or another sync took over) while this one was enqueueing:
+    /// what it had not enqueued goes with the next sync, after the coalescing window.
+    pub deferred: bool,
 }
 
 /// What sending the invitations of conference `id` would send now, without sending; `p`
@@ -1724,9 +1845,10 @@ pub async fn send(
     p: &Principal,
     id: i64,
     public_url: &str,
+    how: &Syncing,
 ) -> Result<Sent> {
     crate::services::agenda::editable(db, p, id).await?;
-    let sent = sync(db, templates, id, public_url, Trigger::Send)
+    let sent = sync(db, templates, id, public_url, Trigger::Send, how)
         .await?
         .ok_or_else(|| Error::Internal("a send that sent nothing".into()))?;
     tracing::info!(
@@ -1735,6 +1857,7 @@ pub async fn send(
         enqueued = sent.enqueued,
         unchanged = sent.unchanged,
         problems = sent.problems.len(),
+        deferred = sent.deferred,
         user = %p.login,
         "invitations enqueued"
     );
@@ -1746,38 +1869,201 @@ pub async fn send(
 pub enum Trigger {
     /// Someone sends the invitations (the first time, or again).
     Send,
-    /// Changes were marked: only a conference whose invitations are out is synced.
+    /// The conference is marked ([`sync_due`]): by changes, which are synced only once
+    /// its invitations are out, or by a send that did not enqueue everything, which is
+    /// carried on.
     Changes,
 }
 
-/// Brings the calendars of conference `id`'s recipients up to date, in one transaction:
-/// builds what each should hold ([`fan_out`]), enqueues what differs from the ledger,
-/// drops older unsent messages of the same UIDs (an outdated invitation must not arrive
-/// after its update or cancellation), records the ledger, and clears the conference's
-/// sync mark. Concurrent syncs of one conference wait for each other. `None` when `trigger` is [`Trigger::Changes`] and there is nothing to sync (a draft,
-/// or nothing sent yet): the mark is dropped. A draft cannot be sent (409).
+/// Messages a sync enqueues per transaction by default.
+pub const SYNC_BATCH: usize = 256;
+
+/// A sync's mark whose heartbeat is older than this is taken over by the next
+/// [`sync_due`]: its sync stopped (the process died) before enqueueing everything.
+pub const CLAIM_STALE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How a sync hands its messages to the outbox.
+#[derive(Clone)]
+pub struct Syncing {
+    /// Messages enqueued per transaction, with their ledger rows: the outbox worker starts
+    /// on the first batch while the next ones are built.
+    pub batch: usize,
+    /// Woken after each batch is committed (the outbox worker).
+    pub wake: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// Awaited once the sync holds the conference's mark and after each batch it
+    /// committed: to show the progress of a long send.
+    pub progress: Option<Progress>,
+}
+
+/// See [`Syncing::progress`].
+pub type Progress = std::sync::Arc<
+    dyn Fn(Enqueueing) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync,
+>;
+
+/// How far a sync got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enqueueing {
+    pub conference_id: i64,
+    /// Batches committed: 0 right after the sync took the mark.
+    pub batches: usize,
+    /// Messages added to the outbox so far.
+    pub enqueued: u64,
+}
+
+impl Default for Syncing {
+    fn default() -> Self {
+        Self {
+            batch: SYNC_BATCH,
+            wake: None,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Syncing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncing")
+            .field("batch", &self.batch)
+            .field("wake", &self.wake.is_some())
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl Syncing {
+    async fn report(&self, at: Enqueueing) {
+        if at.batches > 0 {
+            if let Some(w) = &self.wake {
+                w.notify_one();
+            }
+        }
+        if let Some(p) = &self.progress {
+            p(at).await;
+        }
+    }
+}
+
+/// On PostgreSQL, locks conference `id`'s row for the transaction: the conference first,
+/// then its mark, the order a write takes them in (its own row or a child's foreign key,
+/// then the mark), so that the two cannot deadlock. SQLite: the transaction's first
+/// statement must write instead, to hold the write lock from there on.
+async fn hold_conference(txn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    if crate::store::is_postgres(txn) {
+        conference::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What one batch's transaction did.
+#[derive(Default)]
+struct Committed {
+    offered: u64,
+    enqueued: u64,
+    cancellations: usize,
+    superseded: u64,
+}
+
+/// Enqueues `batch` and writes its recipients' ledger rows, in one transaction, if the
+/// sync still holds conference `id`'s mark (`claim`): it refreshes the mark's heartbeat,
+/// or, `last`, drops the mark. `None` when the mark is no longer the sync's (a change
+/// marked the conference, or another sync took over): nothing is written.
+async fn commit_batch(
+    db: &sea_orm::DatabaseConnection,
+    id: i64,
+    claim: &str,
+    batch: Batch,
+    last: bool,
+) -> Result<Option<Committed>> {
+    use crate::store::invitation_sync;
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    hold_conference(&txn, id).await?;
+    let mine = sea_orm::Condition::all()
+        .add(invitation_sync::Column::ConferenceId.eq(id))
+        .add(invitation_sync::Column::ClaimedBy.eq(claim));
+    let held = if last {
+        invitation_sync::Entity::delete_many()
+            .filter(mine)
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        invitation_sync::Entity::update_many()
+            .col_expr(
+                invitation_sync::Column::MarkedMs,
+                sea_orm::sea_query::Expr::value(Utc::now().timestamp_millis()),
+            )
+            .filter(mine)
+            .exec(&txn)
+            .await?
+            .rows_affected
+    };
+    if held == 0 {
+        return Ok(None);
+    }
+    let uids: Vec<String> = batch
+        .messages
+        .iter()
+        .filter_map(|m| m.uid.clone())
+        .collect();
+    let cancellations = batch
+        .messages
+        .iter()
+        .filter(|m| m.method == Some(Method::Cancel))
+        .count();
+    let offered = batch.messages.len() as u64;
+    let superseded = crate::services::outbox::supersede(&txn, &uids).await?;
+    let enqueued = crate::services::outbox::enqueue(&txn, batch.messages).await?;
+    ledger::write(&txn, id, batch.ledger).await?;
+    txn.commit().await?;
+    Ok(Some(Committed {
+        offered,
+        enqueued,
+        cancellations,
+        superseded,
+    }))
+}
+
+/// Brings the calendars of conference `id`'s recipients up to date: builds what each
+/// should hold ([`fan_out`]), enqueues what differs from the ledger, drops older unsent
+/// messages of the same UIDs (an outdated invitation must not arrive after its update or
+/// cancellation), and records the ledger. `None` when `trigger` is [`Trigger::Changes`]
+/// and there is nothing to sync (a draft, nothing sent yet, or the mark taken by another
+/// sync). A draft cannot be sent (409).
+///
+/// One transaction reads everything under the conference's lock and takes its mark: it
+/// deletes the mark of the changes it will sync and writes one of its own
+/// (`invitation_sync.claimed_by`). The messages are then built on a blocking thread and
+/// enqueued `how.batch` at a time, each batch with its recipients' ledger rows in a
+/// transaction that first checks the mark is still the sync's, so that the worker sends
+/// the first batches while the next ones are built and no transaction holds the
+/// database for the whole of a large conference.
+///
+/// - A change meanwhile marks the conference again, which clears the claim: the sync stops
+///   at its next batch ([`Sent::deferred`]), and the next one, after the coalescing
+///   window, builds the rest from the ledger and the changed conference.
+/// - Concurrent syncs of one conference: the later one takes the mark over, the earlier
+///   one stops.
+/// - A process that dies mid-way leaves its mark, whose heartbeat goes stale: [`sync_due`]
+///   carries on after [`CLAIM_STALE`], sending even a first time (`send_asked`).
 pub async fn sync(
     db: &sea_orm::DatabaseConnection,
     templates: &Templates,
     id: i64,
     public_url: &str,
     trigger: Trigger,
+    how: &Syncing,
 ) -> Result<Option<Sent>> {
     use crate::store::invitation_sync;
-    use sea_orm::TransactionTrait;
+    use sea_orm::{ActiveModelTrait, TransactionTrait};
     let txn = db.begin().await?;
-    // The first statement writes: on SQLite the transaction holds the write lock from
-    // here on (one that reads and then writes fails if another writer commits in
-    // between); on PostgreSQL the conference's row lock serialises syncs of it.
-    // PostgreSQL: the conference first, then the mark, the order a write takes them in
-    // (its own row or a child's foreign key, then the mark), so the two cannot deadlock.
-    if crate::store::is_postgres(&txn) {
-        conference::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?;
-    }
-    invitation_sync::Entity::delete_by_id(id).exec(&txn).await?;
+    hold_conference(&txn, id).await?;
+    let mark = invitation_sync::Entity::delete_by_id(id)
+        .exec_with_returning(&txn)
+        .await?;
     // Read under the lock: a status changed meanwhile is seen here.
     let status = conference::Entity::find_by_id(id)
         .select_only()
@@ -1785,6 +2071,7 @@ pub async fn sync(
         .into_tuple::<ConferenceStatus>()
         .one(&txn)
         .await?;
+    let send_asked = trigger == Trigger::Send || mark.as_ref().is_some_and(|m| m.send_asked);
     let nothing_sent = || async {
         crate::store::invitation::Entity::find()
             .filter(crate::store::invitation::Column::ConferenceId.eq(id))
@@ -1806,39 +2093,109 @@ pub async fn sync(
                 message: "Hội nghị chưa công bố: hãy công bố trước khi gửi giấy mời.".into(),
             });
         }
-        (Trigger::Changes, Some(ConferenceStatus::Draft)) => {
+        // Back in draft, or synced by another sync since it was listed.
+        (Trigger::Changes, Some(status)) if mark.is_none() || status == ConferenceStatus::Draft => {
             txn.commit().await?;
             return Ok(None);
         }
-        (Trigger::Changes, Some(_)) if nothing_sent().await? => {
+        (Trigger::Changes, Some(_)) if !send_asked && nothing_sent().await? => {
             txn.commit().await?;
             return Ok(None);
         }
         _ => {}
     }
-    let f = fan_out(&txn, templates, id, public_url).await?;
-    let total = f.messages.len() as u64;
-    let uids: Vec<String> = f.messages.iter().filter_map(|m| m.uid.clone()).collect();
-    let superseded = crate::services::outbox::supersede(&txn, &uids).await?;
-    let enqueued = crate::services::outbox::enqueue(&txn, f.messages).await?;
-    ledger::write(&txn, id, f.ledger).await?;
+    let inputs = Inputs::load(&txn, id, public_url).await?;
+    let method = inputs.ctx.method();
+    let claim = crate::services::auth::random_hex(16);
+    invitation_sync::ActiveModel {
+        conference_id: sea_orm::ActiveValue::Set(id),
+        marked_ms: sea_orm::ActiveValue::Set(Utc::now().timestamp_millis()),
+        claimed_by: sea_orm::ActiveValue::Set(Some(claim.clone())),
+        send_asked: sea_orm::ActiveValue::Set(send_asked),
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
-    if superseded > 0 {
+    let mut at = Enqueueing {
+        conference_id: id,
+        batches: 0,
+        enqueued: 0,
+    };
+    how.report(at).await;
+
+    // Built on a blocking thread, a batch ahead of the transactions that enqueue them.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(1);
+    let builder = {
+        let templates = templates.clone();
+        let batch = how.batch;
+        tokio::task::spawn_blocking(move || {
+            build(inputs, &templates, batch, &mut |b| {
+                tx.blocking_send(b).is_ok()
+            })
+        })
+    };
+    let mut done = Committed::default();
+    let mut held = true;
+    let mut add = |c: Committed, at: &mut Enqueueing| {
+        done.offered += c.offered;
+        done.enqueued += c.enqueued;
+        done.cancellations += c.cancellations;
+        done.superseded += c.superseded;
+        at.batches += 1;
+        at.enqueued = done.enqueued;
+    };
+    while let Some(batch) = rx.recv().await {
+        match commit_batch(db, id, &claim, batch, false).await? {
+            Some(c) => add(c, &mut at),
+            None => {
+                held = false;
+                break;
+            }
+        }
+        how.report(at).await;
+    }
+    // A builder still running sees the channel closed and stops.
+    drop(rx);
+    let mut f = builder
+        .await
+        .map_err(|e| Error::Internal(format!("building the invitations stopped: {e}")))??;
+    if held {
+        let rest = Batch {
+            messages: std::mem::take(&mut f.messages),
+            ledger: std::mem::take(&mut f.ledger),
+        };
+        match commit_batch(db, id, &claim, rest, true).await? {
+            Some(c) => {
+                add(c, &mut at);
+                how.report(at).await;
+            }
+            None => held = false,
+        }
+    }
+    if done.superseded > 0 {
         tracing::info!(
             conference_id = id,
-            superseded,
+            superseded = done.superseded,
             "outbox: unsent messages replaced by newer ones"
+        );
+    }
+    if !held {
+        tracing::info!(
+            conference_id = id,
+            enqueued = done.enqueued,
+            "invitations: the conference changed while its messages were enqueued; the next sync sends the rest"
         );
     }
     Ok(Some(Sent {
         conference_id: id,
-        method: f.method.as_str().into(),
-        enqueued,
-        already_queued: total - enqueued,
+        method: method.as_str().into(),
+        enqueued: done.enqueued,
+        already_queued: done.offered - done.enqueued,
         unchanged: f.unchanged,
-        cancellations: f.cancellations,
-        superseded,
+        cancellations: done.cancellations,
+        superseded: done.superseded,
         problems: f.problems,
+        deferred: !held,
     }))
 }
 
@@ -1850,13 +2207,16 @@ pub async fn sync_due(
     templates: &Templates,
     public_url: &str,
     window: std::time::Duration,
+    how: &Syncing,
 ) -> Result<Vec<Sent>> {
     use crate::store::invitation_sync;
     let now = Utc::now().timestamp_millis();
-    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    let ago = |d: std::time::Duration| {
+        now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    };
     let mut done = Vec::new();
-    for id in ledger::marked(db, now.saturating_sub(window_ms)).await? {
-        match sync(db, templates, id, public_url, Trigger::Changes).await {
+    for id in ledger::marked(db, ago(window), ago(CLAIM_STALE)).await? {
+        match sync(db, templates, id, public_url, Trigger::Changes, how).await {
             Ok(None) => {}
             Ok(Some(sent)) => {
                 tracing::info!(

@@ -91,19 +91,26 @@ pub async fn mark(db: &impl ConnectionTrait, touched: Touched) -> Result<()> {
     invitation_sync::Entity::insert_many(live.into_iter().map(|id| invitation_sync::ActiveModel {
         conference_id: sea_orm::ActiveValue::Set(id),
         marked_ms: sea_orm::ActiveValue::Set(at),
+        ..Default::default()
     }))
-    // Not DO NOTHING: a mark already there takes DO UPDATE … WHERE false, which writes
-    // nothing (it keeps the time of the first unsynced edit) but on PostgreSQL locks the
-    // row until this transaction ends. A sync deletes the mark first, so it waits for
-    // this edit and then reads what it wrote; with DO NOTHING it could read the state
-    // before this edit, delete the mark and lose the edit.
+    // Not DO NOTHING: a mark already there takes DO UPDATE … WHERE, which writes nothing
+    // to a plain mark (it keeps the time of the first unsynced edit) but on PostgreSQL
+    // locks the row until this transaction ends. A sync deletes the mark first, so it
+    // waits for this edit and then reads what it wrote; with DO NOTHING it could read the
+    // state before this edit, delete the mark and lose the edit. A mark held by a sync
+    // enqueueing in batches (`claimed_by`) becomes a plain mark of this edit: that sync
+    // built its messages before the edit, so it stops, and the next one does the rest.
     .on_conflict(
         OnConflict::column(invitation_sync::Column::ConferenceId)
+            .update_column(invitation_sync::Column::MarkedMs)
             .value(
-                invitation_sync::Column::MarkedMs,
-                Expr::col((invitation_sync::Entity, invitation_sync::Column::MarkedMs)),
+                invitation_sync::Column::ClaimedBy,
+                Expr::value(sea_orm::Value::String(None)),
             )
-            .action_and_where(Expr::val(false))
+            .action_and_where(sea_orm::sea_query::ExprTrait::is_not_null(Expr::col((
+                invitation_sync::Entity,
+                invitation_sync::Column::ClaimedBy,
+            ))))
             .to_owned(),
     )
     .exec_without_returning(db)
@@ -121,13 +128,30 @@ pub async fn standing(db: &impl ConnectionTrait, conference: i64) -> Result<u64>
         .await?)
 }
 
-/// The conferences marked at or before `before_ms`, oldest first.
-pub async fn marked(db: &impl ConnectionTrait, before_ms: i64) -> Result<Vec<i64>> {
-    use sea_orm::QueryOrder;
+/// The conferences to sync, oldest mark first: marked at or before `before_ms`, or held
+/// by a sync whose last heartbeat is at or before `stale_before_ms` (it died mid-way).
+pub async fn marked(
+    db: &impl ConnectionTrait,
+    before_ms: i64,
+    stale_before_ms: i64,
+) -> Result<Vec<i64>> {
+    use sea_orm::{Condition, QueryOrder};
     Ok(invitation_sync::Entity::find()
         .select_only()
         .column(invitation_sync::Column::ConferenceId)
-        .filter(invitation_sync::Column::MarkedMs.lte(before_ms))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(invitation_sync::Column::ClaimedBy.is_null())
+                        .add(invitation_sync::Column::MarkedMs.lte(before_ms)),
+                )
+                .add(
+                    Condition::all()
+                        .add(invitation_sync::Column::ClaimedBy.is_not_null())
+                        .add(invitation_sync::Column::MarkedMs.lte(stale_before_ms)),
+                ),
+        )
         .order_by_asc(invitation_sync::Column::MarkedMs)
         .into_tuple()
         .all(db)

@@ -33,10 +33,19 @@ impl Syncer {
         // A quarter of the window late at most, but no busier than 4 times a second.
         let tick = (self.window / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
         loop {
-            match invitations::sync_due(&self.db, &self.templates, &self.public_url, self.window)
-                .await
+            let how = invitations::Syncing {
+                wake: Some(self.wake.clone()),
+                ..invitations::Syncing::default()
+            };
+            match invitations::sync_due(
+                &self.db,
+                &self.templates,
+                &self.public_url,
+                self.window,
+                &how,
+            )
+            .await
             {
-                Ok(done) if done.iter().any(|s| s.enqueued > 0) => self.wake.notify_one(),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "invitations: looking for changes failed"),
             }

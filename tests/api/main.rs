@@ -4,6 +4,7 @@ mod helpers;
 
 mod assignment;
 mod auth;
+mod batches;
 mod browser;
 mod calendar;
 mod cascade;

@@ -22,7 +22,7 @@ use crate::helpers::{TestApp, id_of};
 use crate::mail::published_with_delegates;
 use crate::store_test;
 
-const URL: &str = "https://hoinghi.example";
+pub(crate) const URL: &str = "https://hoinghi.example";
 
 /// An outbox row with its message's bytes (kept apart, in `outbox_body`).
 #[derive(Clone)]
@@ -46,7 +46,7 @@ impl std::ops::Deref for Row {
 }
 
 /// Outbox rows after `after` (an id), in order, each with its bytes.
-async fn rows_after(app: &TestApp, after: i64) -> Vec<Row> {
+pub(crate) async fn rows_after(app: &TestApp, after: i64) -> Vec<Row> {
     let rows = outbox::Entity::find()
         .filter(outbox::Column::Id.gt(after))
         .order_by_asc(outbox::Column::Id)
@@ -75,25 +75,31 @@ async fn last_id(app: &TestApp) -> i64 {
 }
 
 /// Syncs what is due now (a window of zero: every mark is due).
-async fn sync_now(app: &TestApp) -> Vec<invitations::Sent> {
+pub(crate) async fn sync_now(app: &TestApp) -> Vec<invitations::Sent> {
     let templates = Templates::load(None).expect("templates");
-    invitations::sync_due(&app.db, &templates, URL, Duration::ZERO)
-        .await
-        .expect("sync")
+    invitations::sync_due(
+        &app.db,
+        &templates,
+        URL,
+        Duration::ZERO,
+        &invitations::Syncing::default(),
+    )
+    .await
+    .expect("sync")
 }
 
 /// The calendar part of a message, unfolded, and the whole parsed message's facts.
-struct Imip {
-    subject: String,
-    text: String,
-    ics: String,
+pub(crate) struct Imip {
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    pub(crate) ics: String,
     /// Folded, as on the wire.
-    wire_ics: String,
+    pub(crate) wire_ics: String,
 }
 
 /// Asserts the checklist's e-mail and calendar points on one raw message with a calendar
 /// of `method`, and returns its parts.
-fn checklist(raw: &[u8], method: &str) -> Imip {
+pub(crate) fn checklist(raw: &[u8], method: &str) -> Imip {
     let m = MessageParser::default().parse(raw).expect("parses");
     // 1. mixed → alternative (plain, html, calendar last) + invite.ics attachment.
     let root = m.parts[0].content_type().expect("content type");
@@ -260,7 +266,7 @@ pub(crate) fn reply_token(raw: &[u8]) -> String {
 }
 
 /// `POST …/invitations/send` (202): what it did.
-async fn send(app: &TestApp, conference: i64) -> Value {
+pub(crate) async fn send(app: &TestApp, conference: i64) -> Value {
     let (status, sent) = app
         .post(
             &format!("/api/v1/conferences/{conference}/invitations/send"),
@@ -284,7 +290,7 @@ pub(crate) async fn first_round(app: &TestApp) -> (i64, Vec<i64>, i64, BTreeMap<
     (conference, delegates, last_id(app).await, by_delegate)
 }
 
-async fn put_back(app: &TestApp, path: &str, change: impl FnOnce(&mut Value)) {
+pub(crate) async fn put_back(app: &TestApp, path: &str, change: impl FnOnce(&mut Value)) {
     let (status, mut body) = app.get(path).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for k in ["id", "sequence", "created_at", "updated_at", "path"] {
@@ -318,9 +324,15 @@ store_test!(a_changed_place_reaches_only_its_delegate, |app| {
 
     // Not due yet within a window of an hour.
     let templates = Templates::load(None).expect("templates");
-    let early = invitations::sync_due(&app.db, &templates, URL, Duration::from_secs(3600))
-        .await
-        .expect("sync");
+    let early = invitations::sync_due(
+        &app.db,
+        &templates,
+        URL,
+        Duration::from_secs(3600),
+        &invitations::Syncing::default(),
+    )
+    .await
+    .expect("sync");
     assert!(early.is_empty());
     assert!(rows_after(app, mark).await.is_empty());
 
