@@ -972,8 +972,8 @@ impl FanOut {
     /// Adds `mail`; an address that is no address is a problem to fix, not a failed
     /// send. Whether it was added.
     fn push(&mut self, mail: crate::mail::Invitation, meta: Meta) -> Result<bool> {
-        let raw = crate::mail::build(&mail).map(|m| m.formatted());
-        self.add(mail, raw, meta)
+        let packed = pack(&mail);
+        self.add(mail, packed, meta)
     }
 
     /// [`FanOut::push`] of a message built already.
@@ -1020,7 +1020,7 @@ impl FanOut {
             sender: mail.from.email.clone(),
             recipient: mail.to.email.trim().to_owned(),
             subject: mail.subject.clone(),
-            raw,
+            packed: raw,
         });
         if self.sample.is_none() {
             self.sample = Some(mail);
@@ -1132,13 +1132,13 @@ impl FanOut {
                             o.updated,
                         )
                         .map(|mail| {
-                            let raw = crate::mail::build(&mail).map(|m| m.formatted());
+                            let raw = pack(&mail);
                             (mail, raw)
                         });
                     Built::Offer(o, mail)
                 }
                 Pending::Mail(mail, meta) => {
-                    let raw = crate::mail::build(&mail).map(|m| m.formatted());
+                    let raw = pack(&mail);
                     Built::Mail(mail, meta, raw)
                 }
             }
@@ -1712,6 +1712,14 @@ pub fn build(
         u.messages = out.per_unit.get(&u.unit_id).copied().unwrap_or(0);
     }
     Ok(out)
+}
+
+/// The message of `mail` as the outbox keeps it: MIME-encoded, then compressed
+/// (`store::outbox_body::pack`), on the thread that built it.
+fn pack(mail: &crate::mail::Invitation) -> Result<Vec<u8>> {
+    let raw = crate::mail::build(mail)?.formatted();
+    crate::store::outbox_body::pack(&raw)
+        .map_err(|e| Error::Internal(format!("cannot compress the message: {e}")))
 }
 
 /// Eight hex digits of the SHA-256 of a unit's list: the conference's title and time,

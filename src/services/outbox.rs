@@ -74,7 +74,8 @@ pub struct NewMessage {
     pub sender: String,
     pub recipient: String,
     pub subject: String,
-    pub raw: Vec<u8>,
+    /// The message as `outbox_body` keeps it (`store::outbox_body::pack`).
+    pub packed: Vec<u8>,
 }
 
 /// Rows per INSERT: well under SQLite's 32,766 bound parameters.
@@ -97,7 +98,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
             .by_ref()
             .take(INSERT_CHUNK)
             .map(|m| {
-                bodies.insert(m.message_id.clone(), m.raw);
+                bodies.insert(m.message_id.clone(), m.packed);
                 use sea_orm::ActiveValue::{NotSet, Set};
                 outbox::ActiveModel {
                     id: NotSet,
@@ -123,21 +124,18 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
                 }
             })
             .collect();
-        let r = outbox::Entity::insert_many(chunk)
+        // The rows added (a message there already is skipped, and keeps its own bytes).
+        let ids: Vec<(i64, String)> = match outbox::Entity::insert_many(chunk)
             .on_conflict_do_nothing_on([outbox::Column::MessageId])
-            .exec_without_returning(db)
-            .await?;
-        if let sea_orm::TryInsertResult::Inserted(n) = r {
-            added += n;
-        }
-        // The bytes, by the rows' ids (a row there before keeps its own).
-        let ids: Vec<(i64, String)> = outbox::Entity::find()
-            .select_only()
-            .columns([outbox::Column::Id, outbox::Column::MessageId])
-            .filter(outbox::Column::MessageId.is_in(bodies.keys().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
+            .exec_with_returning_many(db)
+            .await?
+        {
+            sea_orm::TryInsertResult::Inserted(rows) => {
+                rows.into_iter().map(|r| (r.id, r.message_id)).collect()
+            }
+            sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => Vec::new(),
+        };
+        added += ids.len() as u64;
         let body_rows: Vec<outbox_body::ActiveModel> = ids
             .into_iter()
             .filter_map(|(id, message_id)| {
@@ -275,7 +273,8 @@ struct Claimed {
     message_id: String,
     sender: String,
     recipient: String,
-    raw: Vec<u8>,
+    /// As kept: unpacked by the sender.
+    packed: Vec<u8>,
     attempts: i32,
     lease_until_ms: i64,
 }
@@ -355,7 +354,7 @@ async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec
     for r in rows {
         let id: i64 = r.try_get("", "id")?;
         // A row deleted since (its conference's): nothing to send.
-        let Some(raw) = bodies.remove(&id) else {
+        let Some(packed) = bodies.remove(&id) else {
             continue;
         };
         claimed.push(Claimed {
@@ -363,7 +362,7 @@ async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec
             message_id: r.try_get("", "message_id")?,
             sender: r.try_get("", "sender")?,
             recipient: r.try_get("", "recipient")?,
-            raw,
+            packed,
             attempts: r.try_get("", "attempts")?,
             lease_until_ms: lease_until,
         });
@@ -616,10 +615,17 @@ impl Worker {
                         done.send((release(&m), None)).await.ok();
                         continue;
                     }
-                    let what = match transport
-                        .send(&m.message_id, &m.sender, &m.recipient, &m.raw)
-                        .await
-                    {
+                    let sent = match outbox_body::unpack(&m.packed) {
+                        Ok(raw) => {
+                            transport
+                                .send(&m.message_id, &m.sender, &m.recipient, &raw)
+                                .await
+                        }
+                        Err(e) => Err(SendError::Permanent(format!(
+                            "the stored message cannot be read: {e}"
+                        ))),
+                    };
+                    let what = match sent {
                         Ok(_) => What::Sent,
                         Err(error) => What::Failed {
                             attempts: m.attempts,

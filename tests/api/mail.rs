@@ -205,7 +205,10 @@ pub fn messages(n: usize, tag: &str) -> Vec<NewMessage> {
                 sender: mail.from.email.clone(),
                 recipient: mail.to.email.clone(),
                 subject: mail.subject.clone(),
-                raw: hoinghi::mail::build(&mail).expect("builds").formatted(),
+                packed: hoinghi::store::outbox_body::pack(
+                    &hoinghi::mail::build(&mail).expect("builds").formatted(),
+                )
+                .expect("packs"),
             }
         })
         .collect()

@@ -24,7 +24,7 @@ use crate::store_test;
 
 pub(crate) const URL: &str = "https://hoinghi.example";
 
-/// An outbox row with its message's bytes (kept apart, in `outbox_body`).
+/// An outbox row with its message's bytes (kept apart and compressed, in `outbox_body`).
 #[derive(Clone)]
 pub(crate) struct Row {
     pub row: outbox::Model,
@@ -60,7 +60,10 @@ pub(crate) async fn rows_after(app: &TestApp, after: i64) -> Vec<Row> {
             .await
             .expect("bodies")
             .into_iter()
-            .map(|b| (b.outbox_id, b.raw))
+            .map(|b| {
+                let raw = hoinghi::store::outbox_body::unpack(&b.raw).expect("a message");
+                (b.outbox_id, raw)
+            })
             .collect();
     rows.into_iter()
         .map(|row| Row {
