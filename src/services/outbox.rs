@@ -305,7 +305,7 @@ async fn reclaim_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64> {
 }
 
 /// Takes up to `n` due pending rows for `lease` (call [`reclaim_expired`] now and then).
-async fn claim(db: &DatabaseConnection, n: usize, lease: Duration) -> Result<Vec<Claimed>> {
+async fn claim(db: &impl ConnectionTrait, n: usize, lease: Duration) -> Result<Vec<Claimed>> {
     let now = now_ms();
     let lease_until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
     let backend = db.get_database_backend();
@@ -401,10 +401,34 @@ pub fn backoff(retry: Duration, attempts: i32) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
-/// Writes outcomes in one transaction. Each update touches its row only while this
-/// worker still holds it (`sending` with the lease it took): a row whose lease ran out
-/// and that another worker took meanwhile is that worker's to record.
-async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome]) -> Result<()> {
+/// Writes `outcomes` and takes up to `room` more rows, in one transaction: one commit
+/// (one `fsync` on SQLite) for both, which the senders waiting for their outcomes wait
+/// for.
+async fn record_and_claim(
+    db: &DatabaseConnection,
+    s: &WorkerSettings,
+    outcomes: &[Outcome],
+    room: usize,
+) -> Result<Vec<Claimed>> {
+    let txn = db.begin().await?;
+    record(&txn, s, outcomes).await?;
+    let claimed = if room > 0 {
+        claim(&txn, room, s.lease).await?
+    } else {
+        Vec::new()
+    };
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// Writes outcomes, in the caller's transaction. Each update touches its row only while
+/// this worker still holds it (`sending` with the lease it took): a row whose lease ran
+/// out and that another worker took meanwhile is that worker's to record.
+async fn record(
+    txn: &impl ConnectionTrait,
+    s: &WorkerSettings,
+    outcomes: &[Outcome],
+) -> Result<()> {
     // Here only: its blanket `min`/`max` would shadow `Ord`'s elsewhere.
     use sea_orm::sea_query::ExprTrait as _;
     let held = |id: i64, lease: i64| {
@@ -413,7 +437,6 @@ async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome
             .add(outbox::Column::State.eq(OutboxState::Sending))
             .add(outbox::Column::LeaseUntilMs.eq(lease))
     };
-    let txn = db.begin().await?;
     let now = crate::store::now();
     // Sent rows in one statement per lease (a batch holds one or a few).
     let mut sent: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
@@ -438,7 +461,7 @@ async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome
             .filter(outbox::Column::Id.is_in(ids))
             .filter(outbox::Column::State.eq(OutboxState::Sending))
             .filter(outbox::Column::LeaseUntilMs.eq(lease))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
     for o in outcomes {
@@ -460,7 +483,7 @@ async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome
                     )
                     .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
                     .filter(held(o.id, o.lease))
-                    .exec(&txn)
+                    .exec(txn)
                     .await?;
             }
             What::Failed { attempts, error } => {
@@ -485,7 +508,7 @@ async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome
                     .col_expr(outbox::Column::LastError, Expr::value(error.to_string()))
                     .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
                     .filter(held(o.id, o.lease))
-                    .exec(&txn)
+                    .exec(txn)
                     .await?;
                 if give_up {
                     tracing::warn!(outbox_id = o.id, attempts, reason = %error, "outbox: message failed");
@@ -495,7 +518,6 @@ async fn record(db: &DatabaseConnection, s: &WorkerSettings, outcomes: &[Outcome
             }
         }
     }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -676,41 +698,48 @@ impl Worker {
                     }
                 }
             }
-            let recorded = !batch.is_empty();
-            if recorded {
-                record_or_give_up(&self.db, &s, &batch).await;
-                batch.clear();
-                for ack in acks.drain(..) {
-                    ack.send(()).ok();
-                }
-            }
-            if closed {
-                break;
-            }
             if (*stop_rx.borrow() || orphaned) && !stopping {
                 // The senders give back what is left in the channel, then end.
                 stopping = true;
                 work_tx = None;
             }
-            // 2. Take more rows while there is room.
-            let mut claimed = 0;
-            if let Some(tx) = work_tx.as_ref().filter(|tx| tx.capacity() > 0) {
-                if last_reclaim.elapsed() >= s.lease / 4 {
-                    last_reclaim = Instant::now();
-                    if let Err(e) = reclaim_expired(&self.db, now_ms()).await {
-                        tracing::error!(error = %e, "outbox: cannot take back expired messages");
+            // 2. Record what arrived and take more rows while there is room, in one
+            // transaction; then let the senders go on.
+            let recorded = !batch.is_empty();
+            let room = work_tx.as_ref().map_or(0, |tx| tx.capacity());
+            if room > 0 && last_reclaim.elapsed() >= s.lease / 4 {
+                last_reclaim = Instant::now();
+                if let Err(e) = reclaim_expired(&self.db, now_ms()).await {
+                    tracing::error!(error = %e, "outbox: cannot take back expired messages");
+                }
+            }
+            let rows = if recorded {
+                let rows = record_or_give_up(&self.db, &s, &batch, room).await;
+                batch.clear();
+                for ack in acks.drain(..) {
+                    ack.send(()).ok();
+                }
+                rows
+            } else if room > 0 {
+                match claim(&self.db, room, s.lease).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(error = %e, "outbox: cannot take messages");
+                        Vec::new()
                     }
                 }
-                match claim(&self.db, tx.capacity(), s.lease).await {
-                    Ok(rows) => {
-                        claimed = rows.len();
-                        for r in rows {
-                            // Never blocks: no more than the room there was.
-                            tx.send(r).await.ok();
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "outbox: cannot take messages"),
+            } else {
+                Vec::new()
+            };
+            let claimed = rows.len();
+            if let Some(tx) = work_tx.as_ref() {
+                for r in rows {
+                    // Never blocks: no more than the room there was.
+                    tx.send(r).await.ok();
                 }
+            }
+            if closed {
+                break;
             }
             // 3. Nothing done: wait for an outcome, a wake-up, the poll or the stop.
             if !recorded && claimed == 0 {
@@ -735,14 +764,19 @@ impl Worker {
     }
 }
 
-/// Records `batch`, trying again for about half a minute; then gives up, leaving the rows
-/// `sending`: they come back when their lease runs out (the sent ones among them would
-/// then go out twice).
-async fn record_or_give_up(db: &DatabaseConnection, s: &WorkerSettings, batch: &[Outcome]) {
+/// Records `batch` and takes up to `room` more rows ([`record_and_claim`]), trying again
+/// for about half a minute; then gives up, leaving the rows `sending`: they come back
+/// when their lease runs out (the sent ones among them would then go out twice).
+async fn record_or_give_up(
+    db: &DatabaseConnection,
+    s: &WorkerSettings,
+    batch: &[Outcome],
+    room: usize,
+) -> Vec<Claimed> {
     let mut wait = Duration::from_millis(100);
     for attempt in 1.. {
-        match record(db, s, batch).await {
-            Ok(()) => return,
+        match record_and_claim(db, s, batch, room).await {
+            Ok(claimed) => return claimed,
             Err(e) if attempt < 9 => {
                 tracing::error!(error = %e, "outbox: cannot record outcomes; retrying");
                 tokio::time::sleep(wait).await;
@@ -750,10 +784,11 @@ async fn record_or_give_up(db: &DatabaseConnection, s: &WorkerSettings, batch: &
             }
             Err(e) => {
                 tracing::error!(error = %e, messages = batch.len(), "outbox: outcomes not recorded; their lease will give them back");
-                return;
+                return Vec::new();
             }
         }
     }
+    Vec::new()
 }
 
 #[cfg(test)]
