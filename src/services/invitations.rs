@@ -1890,6 +1890,11 @@ pub const SYNC_BATCH: usize = 256;
 /// [`sync_due`]: its sync stopped (the process died) before enqueueing everything.
 pub const CLAIM_STALE: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// Heartbeats at or before this, when it is `now_ms`, are stale ([`CLAIM_STALE`]).
+fn stale_before(now_ms: i64) -> i64 {
+    now_ms.saturating_sub(i64::try_from(CLAIM_STALE.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// How a sync hands its messages to the outbox.
 #[derive(Clone)]
 pub struct Syncing {
@@ -2106,6 +2111,20 @@ pub async fn sync(
             txn.commit().await?;
             return Ok(None);
         }
+        // Claimed since it was listed by a sync that is alive: its mark is put back, and
+        // that sync goes on (taking it over would only make it stop and start again).
+        (Trigger::Changes, Some(_))
+            if mark.as_ref().is_some_and(|m| {
+                m.claimed_by.is_some() && m.marked_ms > stale_before(Utc::now().timestamp_millis())
+            }) =>
+        {
+            if let Some(m) = mark {
+                sea_orm::ActiveModelTrait::insert(invitation_sync::ActiveModel::from(m), &txn)
+                    .await?;
+            }
+            txn.commit().await?;
+            return Ok(None);
+        }
         (Trigger::Changes, Some(_)) if !send_asked && nothing_sent().await? => {
             txn.commit().await?;
             return Ok(None);
@@ -2219,11 +2238,9 @@ pub async fn sync_due(
 ) -> Result<Vec<Sent>> {
     use crate::store::invitation_sync;
     let now = Utc::now().timestamp_millis();
-    let ago = |d: std::time::Duration| {
-        now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-    };
+    let due = now.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
     let mut done = Vec::new();
-    for id in ledger::marked(db, ago(window), ago(CLAIM_STALE)).await? {
+    for id in ledger::marked(db, due, stale_before(now)).await? {
         match sync(db, templates, id, public_url, Trigger::Changes, how).await {
             Ok(None) => {}
             Ok(Some(sent)) => {

@@ -246,8 +246,26 @@ store_test!(a_send_that_died_is_carried_on, |app| {
         .await
         .expect("the dead sync's mark");
     assert!(mark.claimed_by.is_some() && mark.send_asked, "{mark:?}");
-    // Its heartbeat is fresh: the sync could be alive, nobody takes over yet.
+    // Its heartbeat is fresh: the sync could be alive, nobody takes over yet — neither
+    // `sync_due`, nor a sync of due changes that listed the mark before it was claimed.
     assert!(sync_now(app).await.is_empty());
+    let templates = Templates::load(None).expect("templates");
+    let listed_before = invitations::sync(
+        &app.db,
+        &templates,
+        conference,
+        URL,
+        Trigger::Changes,
+        &Syncing::default(),
+    )
+    .await
+    .expect("sync");
+    assert!(listed_before.is_none());
+    assert_eq!(
+        mark_of(app, conference).await,
+        Some(mark),
+        "the claim is left alone"
+    );
     assert!(enqueued(app).await.is_empty());
 
     // Stale: the next sync carries the send on (a first send: nothing in the ledger), and
