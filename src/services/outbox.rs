@@ -401,22 +401,42 @@ pub fn backoff(retry: Duration, attempts: i32) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
-/// Writes `outcomes` and takes up to `room` more rows, in one transaction: one commit
-/// (one `fsync` on SQLite) for both, which the senders waiting for their outcomes wait
-/// for.
+/// Writes `outcomes`, takes back expired rows if `reclaim` (after the outcomes: a row of
+/// this worker whose lease ran out while its outcome waited is recorded, not sent
+/// again), and takes up to `room` more rows; in one transaction, so one commit (one
+/// `fsync` on SQLite), which the senders waiting for their outcomes wait for. Taking
+/// rows runs in a savepoint: if it fails, the outcomes are still recorded.
 async fn record_and_claim(
     db: &DatabaseConnection,
     s: &WorkerSettings,
     outcomes: &[Outcome],
+    reclaim: bool,
     room: usize,
 ) -> Result<Vec<Claimed>> {
     let txn = db.begin().await?;
     record(&txn, s, outcomes).await?;
-    let claimed = if room > 0 {
-        claim(&txn, room, s.lease).await?
-    } else {
-        Vec::new()
-    };
+    let mut claimed = Vec::new();
+    if reclaim || room > 0 {
+        let taking = txn.begin().await?;
+        let took = async {
+            if reclaim {
+                reclaim_expired(&taking, now_ms()).await?;
+            }
+            if room > 0 {
+                claimed = claim(&taking, room, s.lease).await?;
+            }
+            Ok::<_, crate::error::Error>(())
+        }
+        .await;
+        match took {
+            Ok(()) => taking.commit().await?,
+            Err(e) => {
+                claimed.clear();
+                taking.rollback().await?;
+                tracing::error!(error = %e, "outcomes recorded, but no messages taken");
+            }
+        }
+    }
     txn.commit().await?;
     Ok(claimed)
 }
@@ -707,20 +727,23 @@ impl Worker {
             // transaction; then let the senders go on.
             let recorded = !batch.is_empty();
             let room = work_tx.as_ref().map_or(0, |tx| tx.capacity());
-            if room > 0 && last_reclaim.elapsed() >= s.lease / 4 {
+            let reclaim = room > 0 && last_reclaim.elapsed() >= s.lease / 4;
+            if reclaim {
                 last_reclaim = Instant::now();
-                if let Err(e) = reclaim_expired(&self.db, now_ms()).await {
-                    tracing::error!(error = %e, "outbox: cannot take back expired messages");
-                }
             }
             let rows = if recorded {
-                let rows = record_or_give_up(&self.db, &s, &batch, room).await;
+                let rows = record_or_give_up(&self.db, &s, &batch, reclaim, room).await;
                 batch.clear();
                 for ack in acks.drain(..) {
                     ack.send(()).ok();
                 }
                 rows
             } else if room > 0 {
+                if reclaim {
+                    if let Err(e) = reclaim_expired(&self.db, now_ms()).await {
+                        tracing::error!(error = %e, "outbox: cannot take back expired messages");
+                    }
+                }
                 match claim(&self.db, room, s.lease).await {
                     Ok(rows) => rows,
                     Err(e) => {
@@ -771,11 +794,12 @@ async fn record_or_give_up(
     db: &DatabaseConnection,
     s: &WorkerSettings,
     batch: &[Outcome],
+    reclaim: bool,
     room: usize,
 ) -> Vec<Claimed> {
     let mut wait = Duration::from_millis(100);
     for attempt in 1.. {
-        match record_and_claim(db, s, batch, room).await {
+        match record_and_claim(db, s, batch, reclaim, room).await {
             Ok(claimed) => return claimed,
             Err(e) if attempt < 9 => {
                 tracing::error!(error = %e, "outbox: cannot record outcomes; retrying");
