@@ -1957,13 +1957,17 @@ impl Syncing {
 }
 
 /// On PostgreSQL, locks conference `id`'s row for the transaction: the conference first,
-/// then its mark, the order a write takes them in (its own row or a child's foreign key,
-/// then the mark), so that the two cannot deadlock. SQLite: the transaction's first
-/// statement must write instead, to hold the write lock from there on.
+/// then its mark, the order a write takes them in (its own row or a child's, then the
+/// mark), so that the two cannot deadlock. `FOR NO KEY UPDATE`, not `FOR UPDATE`: it
+/// waits for the writes that hold the conference (`FOR SHARE`, or the row updated) but
+/// not for a foreign key's check (`FOR KEY SHARE`), such as that of a change's new mark
+/// for this conference; with `FOR UPDATE`, that mark's insert would wait for the sync
+/// while the sync's own mark waited for it. SQLite: the transaction's first statement
+/// must write instead, to hold the write lock from there on.
 async fn hold_conference(txn: &impl ConnectionTrait, id: i64) -> Result<()> {
     if crate::store::is_postgres(txn) {
         conference::Entity::find_by_id(id)
-            .lock_exclusive()
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
             .one(txn)
             .await?;
     }
@@ -2015,6 +2019,17 @@ async fn commit_batch(
             .rows_affected
     };
     if held == 0 {
+        return Ok(None);
+    }
+    // Back in draft (which marks nothing): the send stops here. Its mark, left claimed,
+    // goes stale, and the sync that takes it over finds the draft and drops it.
+    let status = conference::Entity::find_by_id(id)
+        .select_only()
+        .column(conference::Column::Status)
+        .into_tuple::<ConferenceStatus>()
+        .one(&txn)
+        .await?;
+    if matches!(status, None | Some(ConferenceStatus::Draft)) {
         return Ok(None);
     }
     let uids: Vec<String> = batch
@@ -2071,7 +2086,7 @@ pub async fn sync(
     how: &Syncing,
 ) -> Result<Option<Sent>> {
     use crate::store::invitation_sync;
-    use sea_orm::{ActiveModelTrait, TransactionTrait};
+    use sea_orm::TransactionTrait;
     let txn = db.begin().await?;
     hold_conference(&txn, id).await?;
     let mark = invitation_sync::Entity::delete_by_id(id)
@@ -2134,15 +2149,47 @@ pub async fn sync(
     let inputs = Inputs::load(&txn, id, public_url).await?;
     let method = inputs.ctx.method();
     let claim = crate::services::auth::random_hex(16);
-    invitation_sync::ActiveModel {
+    // On PostgreSQL a change may have marked the conference since the delete above (a
+    // person's or a hall's change marks without holding the conference): its mark is
+    // there now, and this sync may have read the state before that change. The mark is
+    // then left to a later sync — with this send's `send_asked` — and this one stops.
+    let held = invitation_sync::Entity::insert(invitation_sync::ActiveModel {
         conference_id: sea_orm::ActiveValue::Set(id),
         marked_ms: sea_orm::ActiveValue::Set(Utc::now().timestamp_millis()),
         claimed_by: sea_orm::ActiveValue::Set(Some(claim.clone())),
         send_asked: sea_orm::ActiveValue::Set(send_asked),
-    }
-    .insert(&txn)
-    .await?;
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(invitation_sync::Column::ConferenceId)
+            .value(
+                invitation_sync::Column::SendAsked,
+                sea_orm::sea_query::Expr::cust("invitation_sync.send_asked OR excluded.send_asked"),
+            )
+            .to_owned(),
+    )
+    .exec_with_returning(&txn)
+    .await?
+    .claimed_by
+    .as_deref()
+        == Some(claim.as_str());
     txn.commit().await?;
+    if !held {
+        tracing::info!(
+            conference_id = id,
+            "invitations: the conference changed while the sync read it; the next sync sends"
+        );
+        return Ok(Some(Sent {
+            conference_id: id,
+            method: method.as_str().into(),
+            enqueued: 0,
+            already_queued: 0,
+            unchanged: 0,
+            cancellations: 0,
+            superseded: 0,
+            problems: Vec::new(),
+            deferred: true,
+        }));
+    }
     let mut at = Enqueueing {
         conference_id: id,
         batches: 0,

@@ -334,3 +334,28 @@ store_test!(a_second_send_takes_over_from_the_first, |app| {
     assert_eq!(mark_of(app, conference).await, None);
     all_in_step(app, conference).await;
 });
+
+store_test!(a_conference_back_in_draft_stops_its_send, |app| {
+    let (conference, _) = published_with_delegates(app).await;
+    let plan = planned(app, conference).await;
+    let sent = stepping(app, conference, Trigger::Send, |at| async move {
+        if at.batches == 1 {
+            put_back(app, &format!("/api/v1/conferences/{conference}"), |b| {
+                b["status"] = json!("draft");
+            })
+            .await;
+        }
+        Step::Go
+    })
+    .await
+    .expect("not crashed");
+    assert!(sent.deferred);
+    let first = enqueued(app).await;
+    assert_eq!(sent.enqueued as usize, first.len());
+    assert!(first.len() < plan.len(), "nothing more once in draft");
+    // Nobody carries a draft's send on: once the claim is stale, its mark is dropped.
+    age_mark(app, conference).await;
+    assert!(sync_now(app).await.is_empty());
+    assert_eq!(mark_of(app, conference).await, None);
+    assert_eq!(enqueued(app).await, first);
+});
