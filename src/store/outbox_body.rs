@@ -50,10 +50,16 @@ pub fn unpack(stored: &[u8]) -> std::io::Result<Vec<u8>> {
     if !stored.starts_with(&ZSTD_MAGIC) {
         return Ok(stored.to_vec());
     }
-    // `pack` writes the size in the frame: the buffer is allocated once, to size.
+    // `pack` writes the size in the frame: the buffer is allocated once, to size, and a
+    // frame without it (not written by `pack`) is refused rather than read unbounded.
     let size = match zstd::zstd_safe::get_frame_content_size(stored) {
         Ok(Some(size)) => usize::try_from(size).unwrap_or(usize::MAX),
-        _ => return zstd::stream::decode_all(stored),
+        _ => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a kept message without its size",
+            ));
+        }
     };
     if size > MOST {
         return Err(std::io::Error::new(
