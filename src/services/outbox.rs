@@ -404,8 +404,7 @@ pub fn backoff(retry: Duration, attempts: i32) -> Duration {
 /// Writes `outcomes`, takes back expired rows if `reclaim` (after the outcomes: a row of
 /// this worker whose lease ran out while its outcome waited is recorded, not sent
 /// again), and takes up to `room` more rows; in one transaction, so one commit (one
-/// `fsync` on SQLite), which the senders waiting for their outcomes wait for. Taking
-/// rows runs in a savepoint: if it fails, the outcomes are still recorded.
+/// `fsync` on SQLite), which the senders waiting for their outcomes wait for.
 async fn record_and_claim(
     db: &DatabaseConnection,
     s: &WorkerSettings,
@@ -415,28 +414,14 @@ async fn record_and_claim(
 ) -> Result<Vec<Claimed>> {
     let txn = db.begin().await?;
     record(&txn, s, outcomes).await?;
-    let mut claimed = Vec::new();
-    if reclaim || room > 0 {
-        let taking = txn.begin().await?;
-        let took = async {
-            if reclaim {
-                reclaim_expired(&taking, now_ms()).await?;
-            }
-            if room > 0 {
-                claimed = claim(&taking, room, s.lease).await?;
-            }
-            Ok::<_, crate::error::Error>(())
-        }
-        .await;
-        match took {
-            Ok(()) => taking.commit().await?,
-            Err(e) => {
-                claimed.clear();
-                taking.rollback().await?;
-                tracing::error!(error = %e, "outcomes recorded, but no messages taken");
-            }
-        }
+    if reclaim {
+        reclaim_expired(&txn, now_ms()).await?;
     }
+    let claimed = if room > 0 {
+        claim(&txn, room, s.lease).await?
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
     Ok(claimed)
 }
@@ -788,8 +773,9 @@ impl Worker {
 }
 
 /// Records `batch` and takes up to `room` more rows ([`record_and_claim`]), trying again
-/// for about half a minute; then gives up, leaving the rows `sending`: they come back
-/// when their lease runs out (the sent ones among them would then go out twice).
+/// (the outcomes alone) for about half a minute; then gives up, leaving the rows
+/// `sending`: they come back when their lease runs out (the sent ones among them would
+/// then go out twice).
 async fn record_or_give_up(
     db: &DatabaseConnection,
     s: &WorkerSettings,
@@ -799,6 +785,12 @@ async fn record_or_give_up(
 ) -> Vec<Claimed> {
     let mut wait = Duration::from_millis(100);
     for attempt in 1.. {
+        // After a failure, the outcomes alone: taking rows must not keep them unrecorded.
+        let (reclaim, room) = if attempt == 1 {
+            (reclaim, room)
+        } else {
+            (false, 0)
+        };
         match record_and_claim(db, s, batch, reclaim, room).await {
             Ok(claimed) => return claimed,
             Err(e) if attempt < 9 => {
