@@ -1967,7 +1967,10 @@ impl Syncing {
 async fn hold_conference(txn: &impl ConnectionTrait, id: i64) -> Result<()> {
     if crate::store::is_postgres(txn) {
         conference::Entity::find_by_id(id)
+            .select_only()
+            .column(conference::Column::Id)
             .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+            .into_tuple::<i64>()
             .one(txn)
             .await?;
     }

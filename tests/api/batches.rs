@@ -9,7 +9,6 @@ use std::sync::Arc;
 use hoinghi::documents::templates::Templates;
 use hoinghi::services::invitations::{self, Enqueueing, Syncing, Trigger};
 use hoinghi::store::{invitation, invitation_sync};
-use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -306,14 +305,7 @@ store_test!(a_second_send_takes_over_from_the_first, |app| {
         async move {
             if at.batches == 1 {
                 // Someone presses "send" again meanwhile.
-                let (status, body) = app
-                    .post(
-                        &format!("/api/v1/conferences/{conference}/invitations/send"),
-                        json!({}),
-                    )
-                    .await;
-                assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-                *second.borrow_mut() = Some(body);
+                *second.borrow_mut() = Some(send(app, conference).await);
             }
             Step::Go
         }
