@@ -34,11 +34,30 @@ use sea_orm::{
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
 
+/// The allocator of the `hoinghi` binary (`src/main.rs`), so that the bench runs as the
+/// server does: jemalloc, also behind SQLite's `malloc`.
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
+}
+
+/// CPU seconds (user and system) process `pid` has used so far, from `/proc/PID/stat`
+/// (`self` for this process); `None` where there is no such file.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // The clock ticks per second of every Linux ABI Rust builds for.
+    Some(ticks / 100.0)
 }
 
 /// Starts `smtp-sink` on a free port; returns it and the port once it listens.
@@ -202,6 +221,7 @@ async fn main() {
     let wake = worker.waker();
     let (stop, worker) = worker.spawn();
     let t = Instant::now();
+    let cpu_before = cpu_seconds("self");
     let first_batch = Arc::new(Mutex::new(None::<Duration>));
     let progress: invitations::Progress = {
         let first_batch = first_batch.clone();
@@ -248,6 +268,8 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let e2e = t.elapsed().as_secs_f64();
+    let cpu_hoinghi = cpu_seconds("self").zip(cpu_before).map(|(a, b)| a - b);
+    let cpu_sink_a = cpu_seconds(&sink_a.id().to_string());
     let counts = outbox::counts(&db, None).await.expect("counts");
     assert_eq!(
         (counts.sent as usize, counts.failed),
@@ -309,12 +331,20 @@ async fn main() {
         .status()
         .expect("smtp-source (apt-get install postfix)");
     let source = t.elapsed().as_secs_f64();
+    let cpu_sink_b = cpu_seconds(&sink_b.id().to_string());
     sink_b.kill().ok();
     sink_b.wait().ok();
     assert!(status.success(), "smtp-source failed");
     println!(
         "source:   {messages} messages of {size} bytes with {sessions} sessions in {source:.2} s = {:.0} msg/s",
         messages as f64 / source
+    );
+    let secs = |c: Option<f64>| c.map_or_else(|| "?".to_owned(), |c| format!("{c:.2} s"));
+    println!(
+        "cpu:      hoinghi {} (its sink {}); smtp-source's sink {}",
+        secs(cpu_hoinghi),
+        secs(cpu_sink_a),
+        secs(cpu_sink_b)
     );
     println!(
         "ratio:    hoinghi end to end / smtp-source = {:.0}%",
