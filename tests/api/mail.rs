@@ -32,6 +32,8 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub raw: Vec<u8>,
+    /// RCPT and DATA came with MAIL, in one write (PIPELINING).
+    pub pipelined: bool,
 }
 
 impl Received {
@@ -119,6 +121,7 @@ impl SmtpServer {
                         })
                         .unwrap_or_default(),
                     raw: std::fs::read(&p).expect("message"),
+                    pipelined: envelope["pipelined"].as_bool().expect("pipelined"),
                 }
             })
             .collect()
@@ -134,6 +137,44 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.stop();
         std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// A message whose lines start with dots (which SMTP must stuff, RFC 5321 §4.5.2), sent
+/// to a server that offers PIPELINING and to one that does not: both get it byte for
+/// byte, the first with MAIL, RCPT and DATA in one write, the second one at a time.
+#[tokio::test]
+async fn messages_go_pipelined_where_the_server_offers_it_and_arrive_whole() {
+    let raw = "From: <vanthu@so.example>\r\nTo: <an@truong.example>\r\nSubject: x\r\n\r\n.\r\n..hai\r\n.ba\r\nkhong.\r\n.";
+    for (args, pipelined) in [(&[][..], true), (&["--no-pipelining"][..], false)] {
+        let Some(server) = SmtpServer::start(0, None, args) else {
+            return;
+        };
+        let transport =
+            Transport::smtp(&server.url(), 1, Duration::from_secs(10)).expect("transport");
+        for n in 0..3 {
+            transport
+                .send(
+                    &format!("m{n}@so.example"),
+                    "vanthu@so.example",
+                    "an@truong.example",
+                    raw.as_bytes(),
+                )
+                .await
+                .expect("sent");
+        }
+        let received = server.received();
+        assert_eq!(received.len(), 3, "{args:?}");
+        for r in received {
+            assert_eq!(r.from, "vanthu@so.example");
+            assert_eq!(r.to, ["an@truong.example"]);
+            assert_eq!(
+                String::from_utf8_lossy(&r.raw),
+                format!("{raw}\r\n"),
+                "{args:?}"
+            );
+            assert_eq!(r.pipelined, pipelined, "{args:?}");
+        }
     }
 }
 
