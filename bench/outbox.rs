@@ -218,7 +218,7 @@ async fn main() {
     // End to end, as a send runs in the server: the worker waits; the sync enqueues batch
     // after batch, waking it after each commit; the worker sends and marks each sent.
     let worker = Worker::new(db.clone(), transport, settings);
-    let wake = worker.waker();
+    let link = worker.link();
     let (stop, worker) = worker.spawn();
     let t = Instant::now();
     let cpu_before = cpu_seconds("self");
@@ -233,7 +233,7 @@ async fn main() {
         })
     };
     let how = invitations::Syncing {
-        wake: Some(wake),
+        worker: Some(link),
         progress: Some(progress),
         ..invitations::Syncing::default()
     };

@@ -644,7 +644,7 @@ async fn outbox(settings: &Settings, c: OutboxCommand) -> CliResult {
                 templates,
                 public_url: settings.public_url(),
                 window: std::time::Duration::from_millis(settings.invitation_update_window_ms),
-                wake: worker.waker(),
+                worker: worker.link(),
             }
             .spawn();
             let (stop, handle) = worker.spawn();

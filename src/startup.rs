@@ -66,10 +66,10 @@ impl Application {
     /// Binds the listener for an already opened database.
     pub fn build_with_db(settings: &Settings, db: DatabaseConnection) -> Result<Self, StartError> {
         let templates = Templates::load(settings.templates_dir.as_deref())?;
-        let (worker, wake) = if settings.outbox_worker {
+        let (worker, link) = if settings.outbox_worker {
             let w = Worker::new(db.clone(), settings.transport()?, settings.outbox());
-            let wake = w.waker();
-            (Some(w), wake)
+            let link = w.link();
+            (Some(w), link)
         } else {
             (None, Default::default())
         };
@@ -100,9 +100,9 @@ impl Application {
             templates: templates.clone(),
             public_url: public_url.clone(),
             window: std::time::Duration::from_millis(settings.invitation_update_window_ms),
-            wake: wake.clone(),
+            worker: link.clone(),
         });
-        let server = http::server(listener, db.clone(), templates, settings, wake, public_url)
+        let server = http::server(listener, db.clone(), templates, settings, link, public_url)
             .map_err(|source| StartError::Bind {
                 bind: settings.bind.clone(),
                 source,

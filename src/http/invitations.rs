@@ -96,7 +96,7 @@ pub async fn send(
 ) -> Result<HttpResponse, Error> {
     // The worker is woken by each batch committed: it sends while the rest are built.
     let how = invitations::Syncing {
-        wake: Some(state.outbox_wake.clone()),
+        worker: Some(state.outbox.clone()),
         ..invitations::Syncing::default()
     };
     let out = invitations::send(
@@ -147,6 +147,6 @@ pub async fn outbox_retry(
     crate::services::agenda::editable(&state.db, &p, *id).await?;
     let retried = outbox::retry_failed(&state.db, *id).await?;
     tracing::info!(conference_id = *id, retried, user = %p.login, "outbox: failures retried");
-    state.outbox_wake.notify_one();
+    state.outbox.wake();
     Ok(HttpResponse::Ok().json(Retried { retried }))
 }

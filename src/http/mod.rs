@@ -38,9 +38,9 @@ pub struct AppState {
     pub principals: Recent<(Principal, Option<DateTime<Utc>>)>,
     /// The document templates, compiled and checked at start-up.
     pub templates: Templates,
-    /// Wakes this process's outbox worker after a commit that enqueued messages (other
-    /// instances find them at their next poll).
-    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// This process's outbox worker: woken after a commit that enqueued messages, and
+    /// handed them (other instances find them at their next poll).
+    pub outbox: crate::services::outbox::WorkerLink,
     /// Where delegates reach this server (`public_url`), for links sent out.
     pub public_url: String,
 }
@@ -217,11 +217,11 @@ pub fn server(
     db: DatabaseConnection,
     templates: Templates,
     settings: &Settings,
-    outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    outbox: crate::services::outbox::WorkerLink,
     public_url: String,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState {
-        outbox_wake,
+        outbox,
         public_url,
         db,
         openapi: openapi::document().to_json().unwrap_or_default(),

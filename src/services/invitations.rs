@@ -917,6 +917,9 @@ pub struct FanOut {
     to_points: bool,
     /// Whoever takes the batches stopped taking them: the fan-out stopped too.
     pub stopped: bool,
+    /// Messages keep their bytes as sent too, for the worker ([`NewMessage::raw`]): only
+    /// when handed on in batches, never when a whole fan-out is kept (a preview).
+    hand_over: bool,
 }
 
 /// Messages and the ledger rows of their recipients: enqueued in one transaction, so
@@ -950,9 +953,9 @@ struct Offer {
 enum Built {
     Offer(
         Box<Offer>,
-        Result<(crate::mail::Invitation, Result<Vec<u8>>)>,
+        Result<(crate::mail::Invitation, Result<Packed>)>,
     ),
-    Mail(Box<crate::mail::Invitation>, Meta, Result<Vec<u8>>),
+    Mail(Box<crate::mail::Invitation>, Meta, Result<Packed>),
 }
 
 /// Who a message is for, besides its address.
@@ -980,7 +983,7 @@ impl FanOut {
     fn add(
         &mut self,
         mail: crate::mail::Invitation,
-        raw: Result<Vec<u8>>,
+        raw: Result<Packed>,
         meta: Meta,
     ) -> Result<bool> {
         let raw = match raw {
@@ -1020,7 +1023,8 @@ impl FanOut {
             sender: mail.from.email.clone(),
             recipient: mail.to.email.trim().to_owned(),
             subject: mail.subject.clone(),
-            packed: raw,
+            packed: raw.packed,
+            raw: self.hand_over.then_some(raw.raw),
         });
         if self.sample.is_none() {
             self.sample = Some(mail);
@@ -1336,17 +1340,19 @@ pub async fn fan_out(
     public_url: &str,
 ) -> Result<FanOut> {
     let inputs = Inputs::load(db, conference_id, public_url).await?;
-    build(inputs, templates, usize::MAX, &mut |_| true)
+    build(inputs, templates, usize::MAX, false, &mut |_| true)
 }
 
 /// [`fan_out`] from what it read: hands each `batch` messages to `emit` as they are
 /// built, in the fan-out's order, with their ledger rows; the [`FanOut`] returned holds
 /// the rest (all of them with `usize::MAX`) and the counts. Stops when `emit` refuses a
-/// batch ([`FanOut::stopped`]).
+/// batch ([`FanOut::stopped`]). With `hand_over`, each message keeps its bytes as sent
+/// too ([`NewMessage::raw`]), for this process's worker.
 pub fn build(
     inputs: Inputs,
     templates: &Templates,
     batch: usize,
+    hand_over: bool,
     emit: &mut Emit,
 ) -> Result<FanOut> {
     let Inputs {
@@ -1384,6 +1390,7 @@ pub fn build(
         per_unit: HashMap::new(),
         to_points: false,
         stopped: false,
+        hand_over,
     };
     let standing = method == Method::Request;
 
@@ -1716,10 +1723,17 @@ pub fn build(
 
 /// The message of `mail` as the outbox keeps it: MIME-encoded, then compressed
 /// (`store::outbox_body::pack`), on the thread that built it.
-fn pack(mail: &crate::mail::Invitation) -> Result<Vec<u8>> {
+fn pack(mail: &crate::mail::Invitation) -> Result<Packed> {
     let raw = crate::mail::build(mail)?.formatted();
-    crate::store::outbox_body::pack(&raw)
-        .map_err(|e| Error::Internal(format!("cannot compress the message: {e}")))
+    let packed = crate::store::outbox_body::pack(&raw)
+        .map_err(|e| Error::Internal(format!("cannot compress the message: {e}")))?;
+    Ok(Packed { packed, raw })
+}
+
+/// A message built: as the outbox keeps it, and as it is sent.
+struct Packed {
+    packed: Vec<u8>,
+    raw: Vec<u8>,
 }
 
 /// Eight hex digits of the SHA-256 of a unit's list: the conference's title and time,
@@ -1901,8 +1915,9 @@ pub struct Syncing {
     /// Messages enqueued per transaction, with their ledger rows: the outbox worker starts
     /// on the first batch while the next ones are built.
     pub batch: usize,
-    /// Woken after each batch is committed (the outbox worker).
-    pub wake: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// This process's outbox worker: woken after each batch is committed, and handed
+    /// its messages.
+    pub worker: Option<crate::services::outbox::WorkerLink>,
     /// Awaited once the sync holds the conference's mark and after each batch it
     /// committed: to show the progress of a long send.
     pub progress: Option<Progress>,
@@ -1927,7 +1942,7 @@ impl Default for Syncing {
     fn default() -> Self {
         Self {
             batch: SYNC_BATCH,
-            wake: None,
+            worker: None,
             progress: None,
         }
     }
@@ -1937,7 +1952,7 @@ impl std::fmt::Debug for Syncing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Syncing")
             .field("batch", &self.batch)
-            .field("wake", &self.wake.is_some())
+            .field("worker", &self.worker.is_some())
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -1946,8 +1961,8 @@ impl std::fmt::Debug for Syncing {
 impl Syncing {
     async fn report(&self, at: Enqueueing) {
         if at.batches > 0 {
-            if let Some(w) = &self.wake {
-                w.notify_one();
+            if let Some(w) = &self.worker {
+                w.wake();
             }
         }
         if let Some(p) = &self.progress {
@@ -1996,6 +2011,7 @@ async fn commit_batch(
     claim: &str,
     batch: Batch,
     last: bool,
+    worker: Option<&crate::services::outbox::WorkerLink>,
 ) -> Result<Option<Committed>> {
     use crate::store::invitation_sync;
     use sea_orm::TransactionTrait;
@@ -2047,12 +2063,14 @@ async fn commit_batch(
         .count();
     let offered = batch.messages.len() as u64;
     let superseded = crate::services::outbox::supersede(&txn, &uids).await?;
-    let enqueued = crate::services::outbox::enqueue(&txn, batch.messages).await?;
+    let enqueued = crate::services::outbox::enqueue_keeping(&txn, batch.messages).await?;
     ledger::write(&txn, id, batch.ledger).await?;
     txn.commit().await?;
+    let added = enqueued.added;
+    enqueued.hand_to(worker);
     Ok(Some(Committed {
         offered,
-        enqueued,
+        enqueued: added,
         cancellations,
         superseded,
     }))
@@ -2205,8 +2223,9 @@ pub async fn sync(
     let builder = {
         let templates = templates.clone();
         let batch = how.batch;
+        let hand_over = how.worker.as_ref().is_some_and(|w| w.handoff.is_some());
         tokio::task::spawn_blocking(move || {
-            build(inputs, &templates, batch, &mut |b| {
+            build(inputs, &templates, batch, hand_over, &mut |b| {
                 tx.blocking_send(b).is_ok()
             })
         })
@@ -2222,7 +2241,7 @@ pub async fn sync(
         at.enqueued = done.enqueued;
     };
     while let Some(batch) = rx.recv().await {
-        match commit_batch(db, id, &claim, batch, false).await? {
+        match commit_batch(db, id, &claim, batch, false, how.worker.as_ref()).await? {
             Some(c) => add(c, &mut at),
             None => {
                 held = false;
@@ -2241,7 +2260,7 @@ pub async fn sync(
             messages: std::mem::take(&mut f.messages),
             ledger: std::mem::take(&mut f.ledger),
         };
-        match commit_batch(db, id, &claim, rest, true).await? {
+        match commit_batch(db, id, &claim, rest, true, how.worker.as_ref()).await? {
             Some(c) => {
                 add(c, &mut at);
                 how.report(at).await;

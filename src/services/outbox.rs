@@ -20,7 +20,14 @@
 //! senders take from it (paced to `rate_per_second`), one records the outcomes in batches.
 //! A sender takes its next message only once the outcome of its last one is recorded, so
 //! that a crash can repeat at most `concurrency` messages.
-use std::collections::HashMap;
+//!
+//! Whoever enqueues in the worker's own process reaches it through a [`WorkerLink`]: it
+//! wakes the worker after a commit, and hands it the messages just committed with their
+//! bytes as sent ([`Handoff`]), so that the worker does not read back and decompress what
+//! was just written. The rows stay the truth: a message is sent only once claimed there,
+//! and one not handed over (another process's, or one the handoff let go) is read from
+//! `outbox_body`.
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +83,137 @@ pub struct NewMessage {
     pub subject: String,
     /// The message as `outbox_body` keeps it (`store::outbox_body::pack`).
     pub packed: Vec<u8>,
+    /// The message as sent, to hand to this process's worker once committed
+    /// ([`Enqueued::hand_to`]); `None` when it is not handed over.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// What [`enqueue_keeping`] added: how many, and the messages that carried their bytes as
+/// sent, to hand over once the transaction is committed.
+#[derive(Debug, Default)]
+pub struct Enqueued {
+    pub added: u64,
+    handed: Vec<(i64, String, Vec<u8>)>,
+}
+
+impl Enqueued {
+    /// Hands the messages to the worker behind `link`, if it has a handoff. Call it only
+    /// after the commit: a handoff never holds a row that may not exist.
+    pub fn hand_to(self, link: Option<&WorkerLink>) {
+        if let Some(h) = link.and_then(|l| l.handoff.as_ref()) {
+            h.offer(self.handed);
+        }
+    }
+}
+
+/// The bytes a [`Handoff`] holds at most: beyond, the oldest go (their worker reads them
+/// from `outbox_body`), so that a worker far behind, or stopped, costs no more memory.
+const HANDOFF_BYTES: usize = 64 << 20;
+
+/// Messages committed in this process, by outbox id, with their bytes as sent: the worker
+/// takes a message's bytes from here when it claims its row (and the Message-ID matches),
+/// else reads them from the database.
+#[derive(Clone, Debug)]
+pub struct Handoff(Arc<std::sync::Mutex<Handed>>);
+
+impl Default for Handoff {
+    fn default() -> Self {
+        Self::holding(HANDOFF_BYTES)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Handed {
+    /// The bytes held at most.
+    limit: usize,
+    by_id: HashMap<i64, (String, Vec<u8>)>,
+    /// Ids in the order they came, to let the oldest go first (some taken already).
+    order: VecDeque<i64>,
+    bytes: usize,
+}
+
+impl Handed {
+    /// Lets the oldest messages go while over the limit, and forgets the ids of those
+    /// taken: at the front as they go, and all at once should one never taken (another
+    /// process claimed it) keep the ones behind it.
+    fn trim(&mut self) {
+        while let Some(&id) = self.order.front() {
+            if self.by_id.contains_key(&id) && self.bytes <= self.limit {
+                break;
+            }
+            self.order.pop_front();
+            if let Some((_, raw)) = self.by_id.remove(&id) {
+                self.bytes -= raw.len();
+            }
+        }
+        if self.order.len() > 2 * self.by_id.len() + 1024 {
+            let Self { order, by_id, .. } = self;
+            order.retain(|id| by_id.contains_key(id));
+        }
+    }
+}
+
+impl Handoff {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Handed> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A handoff holding at most `limit` bytes.
+    fn holding(limit: usize) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(Handed {
+            limit,
+            ..Handed::default()
+        })))
+    }
+
+    /// Adds committed messages: (outbox id, Message-ID, bytes as sent).
+    pub fn offer(&self, messages: Vec<(i64, String, Vec<u8>)>) {
+        let mut h = self.lock();
+        for (id, message_id, raw) in messages {
+            h.bytes += raw.len();
+            h.order.push_back(id);
+            if let Some((_, old)) = h.by_id.insert(id, (message_id, raw)) {
+                h.bytes -= old.len();
+            }
+        }
+        h.trim();
+    }
+
+    /// The bytes of row `id`, if handed over as the message `message_id`.
+    fn take(&self, id: i64, message_id: &str) -> Option<Vec<u8>> {
+        let mut h = self.lock();
+        let (handed_as, raw) = h.by_id.remove(&id)?;
+        h.bytes -= raw.len();
+        h.trim();
+        (handed_as == message_id).then_some(raw)
+    }
+
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.lock().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How whoever enqueues reaches this process's worker: wakes it after a commit and, when
+/// the worker runs here, hands it the messages committed.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerLink {
+    pub wake: Arc<Notify>,
+    /// `None` without a worker in this process (nobody would take what it held).
+    pub handoff: Option<Handoff>,
+}
+
+impl WorkerLink {
+    /// Wakes the worker (after a commit that enqueued or made messages due).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
 }
 
 /// Rows per INSERT: well under SQLite's 32,766 bound parameters.
@@ -88,17 +226,26 @@ fn now_ms() -> i64 {
 /// Adds `messages` to the outbox, skipping those whose Message-ID is there already;
 /// returns how many were added. Call it inside the transaction of the change.
 pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Result<u64> {
+    Ok(enqueue_keeping(db, messages).await?.added)
+}
+
+/// [`enqueue`], keeping the bytes as sent of the messages that carry them, to hand to the
+/// worker after the commit ([`Enqueued::hand_to`]).
+pub async fn enqueue_keeping(
+    db: &impl ConnectionTrait,
+    messages: Vec<NewMessage>,
+) -> Result<Enqueued> {
     let now = crate::store::now();
     let due = now_ms();
-    let mut added = 0;
+    let mut done = Enqueued::default();
     let mut rows = messages.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut bodies: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut bodies: HashMap<String, (Vec<u8>, Option<Vec<u8>>)> = HashMap::new();
         let chunk: Vec<outbox::ActiveModel> = rows
             .by_ref()
             .take(INSERT_CHUNK)
             .map(|m| {
-                bodies.insert(m.message_id.clone(), m.packed);
+                bodies.insert(m.message_id.clone(), (m.packed, m.raw));
                 use sea_orm::ActiveValue::{NotSet, Set};
                 outbox::ActiveModel {
                     id: NotSet,
@@ -135,16 +282,20 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
             }
             sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => Vec::new(),
         };
-        added += ids.len() as u64;
-        let body_rows: Vec<outbox_body::ActiveModel> = ids
-            .into_iter()
-            .filter_map(|(id, message_id)| {
-                Some(outbox_body::ActiveModel {
-                    outbox_id: sea_orm::ActiveValue::Set(id),
-                    raw: sea_orm::ActiveValue::Set(bodies.remove(&message_id)?),
-                })
-            })
-            .collect();
+        done.added += ids.len() as u64;
+        let mut body_rows: Vec<outbox_body::ActiveModel> = Vec::with_capacity(ids.len());
+        for (id, message_id) in ids {
+            let Some((packed, raw)) = bodies.remove(&message_id) else {
+                continue;
+            };
+            body_rows.push(outbox_body::ActiveModel {
+                outbox_id: sea_orm::ActiveValue::Set(id),
+                raw: sea_orm::ActiveValue::Set(packed),
+            });
+            if let Some(raw) = raw {
+                done.handed.push((id, message_id, raw));
+            }
+        }
         if !body_rows.is_empty() {
             outbox_body::Entity::insert_many(body_rows)
                 .on_conflict_do_nothing_on([outbox_body::Column::OutboxId])
@@ -152,7 +303,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Re
                 .await?;
         }
     }
-    Ok(added)
+    Ok(done)
 }
 
 /// Drops the invitations (REQUEST) not sent yet (pending, or failed) that carry one of
@@ -273,10 +424,18 @@ struct Claimed {
     message_id: String,
     sender: String,
     recipient: String,
-    /// As kept: unpacked by the sender.
-    packed: Vec<u8>,
+    body: Body,
     attempts: i32,
     lease_until_ms: i64,
+}
+
+/// A claimed message's bytes.
+#[derive(Debug)]
+enum Body {
+    /// As `outbox_body` keeps them: unpacked by the sender.
+    Packed(Vec<u8>),
+    /// As sent, from the [`Handoff`].
+    Raw(Vec<u8>),
 }
 
 /// Makes rows whose worker's lease ran out pending again.
@@ -304,8 +463,14 @@ async fn reclaim_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64> {
     Ok(r.rows_affected)
 }
 
-/// Takes up to `n` due pending rows for `lease` (call [`reclaim_expired`] now and then).
-async fn claim(db: &impl ConnectionTrait, n: usize, lease: Duration) -> Result<Vec<Claimed>> {
+/// Takes up to `n` due pending rows for `lease` (call [`reclaim_expired`] now and then),
+/// with their bytes from `handoff` where it has them, else from `outbox_body`.
+async fn claim(
+    db: &impl ConnectionTrait,
+    n: usize,
+    lease: Duration,
+    handoff: &Handoff,
+) -> Result<Vec<Claimed>> {
     let now = now_ms();
     let lease_until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
     let backend = db.get_database_backend();
@@ -338,35 +503,48 @@ async fn claim(db: &impl ConnectionTrait, n: usize, lease: Duration) -> Result<V
         ],
     );
     let rows = db.query_all_raw(stmt).await?;
-    // The bytes, read apart: the claim's UPDATE does not rewrite them.
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<std::result::Result<_, _>>()?;
-    let mut bodies: HashMap<i64, Vec<u8>> = outbox_body::Entity::find()
-        .filter(outbox_body::Column::OutboxId.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.outbox_id, b.raw))
-        .collect();
     let mut claimed = Vec::with_capacity(rows.len());
+    let mut unread = Vec::new();
     for r in rows {
         let id: i64 = r.try_get("", "id")?;
-        // A row deleted since (its conference's): nothing to send.
-        let Some(packed) = bodies.remove(&id) else {
-            continue;
-        };
-        claimed.push(Claimed {
-            id,
-            message_id: r.try_get("", "message_id")?,
-            sender: r.try_get("", "sender")?,
-            recipient: r.try_get("", "recipient")?,
-            packed,
-            attempts: r.try_get("", "attempts")?,
-            lease_until_ms: lease_until,
-        });
+        let message_id: String = r.try_get("", "message_id")?;
+        let body = handoff.take(id, &message_id).map(Body::Raw);
+        if body.is_none() {
+            unread.push(claimed.len());
+        }
+        claimed.push((
+            Claimed {
+                id,
+                message_id,
+                sender: r.try_get("", "sender")?,
+                recipient: r.try_get("", "recipient")?,
+                body: Body::Packed(Vec::new()),
+                attempts: r.try_get("", "attempts")?,
+                lease_until_ms: lease_until,
+            },
+            body,
+        ));
     }
+    // The bytes not handed over, read apart: the claim's UPDATE does not rewrite them.
+    if !unread.is_empty() {
+        let ids: Vec<i64> = unread.iter().map(|&at| claimed[at].0.id).collect();
+        let mut bodies: HashMap<i64, Vec<u8>> = outbox_body::Entity::find()
+            .filter(outbox_body::Column::OutboxId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| (b.outbox_id, b.raw))
+            .collect();
+        for at in unread {
+            let id = claimed[at].0.id;
+            claimed[at].1 = bodies.remove(&id).map(Body::Packed);
+        }
+    }
+    // A row without bytes was deleted since (its conference's): nothing to send.
+    let mut claimed: Vec<Claimed> = claimed
+        .into_iter()
+        .filter_map(|(c, body)| Some(Claimed { body: body?, ..c }))
+        .collect();
     claimed.sort_by_key(|c| c.id);
     Ok(claimed)
 }
@@ -411,6 +589,7 @@ async fn record_and_claim(
     outcomes: &[Outcome],
     reclaim: bool,
     room: usize,
+    handoff: &Handoff,
 ) -> Result<Vec<Claimed>> {
     let txn = db.begin().await?;
     record(&txn, s, outcomes).await?;
@@ -418,7 +597,7 @@ async fn record_and_claim(
         reclaim_expired(&txn, now_ms()).await?;
     }
     let claimed = if room > 0 {
-        claim(&txn, room, s.lease).await?
+        claim(&txn, room, s.lease, handoff).await?
     } else {
         Vec::new()
     };
@@ -559,7 +738,7 @@ pub struct Worker {
     db: DatabaseConnection,
     transport: Transport,
     settings: WorkerSettings,
-    wake: Arc<Notify>,
+    link: WorkerLink,
 }
 
 /// Tells a running worker to stop: it finishes the sends in flight, gives back what it
@@ -580,13 +759,17 @@ impl Worker {
             db,
             transport,
             settings,
-            wake: Arc::new(Notify::new()),
+            link: WorkerLink {
+                wake: Arc::new(Notify::new()),
+                handoff: Some(Handoff::default()),
+            },
         }
     }
 
-    /// Wakes the worker now (after a commit that enqueued), rather than at its next poll.
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
+    /// How an enqueuer in this process reaches the worker: wakes it after a commit, rather
+    /// than at its next poll, and hands it what was committed.
+    pub fn link(&self) -> WorkerLink {
+        self.link.clone()
     }
 
     /// Starts the worker on the current runtime.
@@ -599,6 +782,7 @@ impl Worker {
     /// Runs until `stop` turns true.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let s = self.settings.clone();
+        let handoff = self.link.handoff.clone().unwrap_or_default();
         // With a rate, hold no more than can start within half the lease.
         let most = match s.rate_per_second {
             0 => usize::MAX,
@@ -623,7 +807,7 @@ impl Worker {
             );
             senders.push(tokio::spawn(async move {
                 loop {
-                    let Some(m) = rx.lock().await.recv().await else {
+                    let Some(mut m) = rx.lock().await.recv().await else {
                         break;
                     };
                     let release = |m: &Claimed| Outcome {
@@ -642,7 +826,11 @@ impl Worker {
                         done.send((release(&m), None)).await.ok();
                         continue;
                     }
-                    let sent = match outbox_body::unpack(&m.packed) {
+                    let raw = match std::mem::replace(&mut m.body, Body::Raw(Vec::new())) {
+                        Body::Raw(raw) => Ok(raw),
+                        Body::Packed(packed) => outbox_body::unpack(&packed),
+                    };
+                    let sent = match raw {
                         Ok(raw) => {
                             transport
                                 .send(&m.message_id, &m.sender, &m.recipient, &raw)
@@ -717,7 +905,7 @@ impl Worker {
                 last_reclaim = Instant::now();
             }
             let rows = if recorded {
-                let rows = record_or_give_up(&self.db, &s, &batch, reclaim, room).await;
+                let rows = record_or_give_up(&self.db, &s, &batch, reclaim, room, &handoff).await;
                 batch.clear();
                 for ack in acks.drain(..) {
                     ack.send(()).ok();
@@ -729,7 +917,7 @@ impl Worker {
                         tracing::error!(error = %e, "outbox: cannot take back expired messages");
                     }
                 }
-                match claim(&self.db, room, s.lease).await {
+                match claim(&self.db, room, s.lease, &handoff).await {
                     Ok(rows) => rows,
                     Err(e) => {
                         tracing::error!(error = %e, "outbox: cannot take messages");
@@ -760,7 +948,7 @@ impl Worker {
                         }
                         None => break,
                     },
-                    () = self.wake.notified(), if idle => {}
+                    () = self.link.wake.notified(), if idle => {}
                     () = tokio::time::sleep(s.poll), if idle => {}
                     changed = stop_rx.changed(), if !stopping => orphaned = changed.is_err(),
                 }
@@ -782,6 +970,7 @@ async fn record_or_give_up(
     batch: &[Outcome],
     reclaim: bool,
     room: usize,
+    handoff: &Handoff,
 ) -> Vec<Claimed> {
     let mut wait = Duration::from_millis(100);
     for attempt in 1.. {
@@ -791,7 +980,7 @@ async fn record_or_give_up(
         } else {
             (false, 0)
         };
-        match record_and_claim(db, s, batch, reclaim, room).await {
+        match record_and_claim(db, s, batch, reclaim, room, handoff).await {
             Ok(claimed) => return claimed,
             Err(e) if attempt < 9 => {
                 tracing::error!(error = %e, "outbox: cannot record outcomes; retrying");
@@ -810,6 +999,42 @@ async fn record_or_give_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handoff_gives_each_message_once_to_its_message_id_and_lets_the_oldest_go() {
+        let h = Handoff::holding(10);
+        h.offer(vec![
+            (1, "a".into(), b"1111".to_vec()),
+            (2, "b".into(), b"2222".to_vec()),
+        ]);
+        assert_eq!(h.take(1, "a").as_deref(), Some(&b"1111"[..]));
+        assert_eq!(h.take(1, "a"), None, "taken once");
+        // Another message under the same id (never, with ids that are not reused): read
+        // from the database instead, and gone from here.
+        assert_eq!(h.take(2, "other"), None);
+        assert_eq!(h.take(2, "b"), None);
+        assert!(h.is_empty());
+        // Over the limit, the oldest go first.
+        h.offer(vec![
+            (3, "c".into(), b"3333".to_vec()),
+            (4, "d".into(), b"4444".to_vec()),
+        ]);
+        h.offer(vec![(5, "e".into(), b"5555".to_vec())]);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.take(3, "c"), None);
+        assert_eq!(h.take(5, "e").as_deref(), Some(&b"5555"[..]));
+        assert_eq!(h.take(4, "d").as_deref(), Some(&b"4444"[..]));
+        assert_eq!(h.lock().bytes, 0);
+        assert!(h.lock().order.is_empty(), "ids taken are let go");
+        // One never taken keeps no list of those taken behind it.
+        h.offer(vec![(6, "f".into(), Vec::new())]);
+        for id in 7..5000 {
+            h.offer(vec![(id, format!("m{id}"), Vec::new())]);
+            assert!(h.take(id, &format!("m{id}")).is_some());
+        }
+        assert_eq!(h.len(), 1);
+        assert!(h.lock().order.len() <= 2 + 1024, "{}", h.lock().order.len());
+    }
 
     #[test]
     fn retries_wait_longer_each_time_up_to_an_hour() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::documents::templates::Templates;
 use crate::services::invitations;
@@ -18,7 +18,7 @@ pub struct Syncer {
     pub public_url: String,
     pub window: Duration,
     /// The outbox worker of this process.
-    pub wake: Arc<Notify>,
+    pub worker: crate::services::outbox::WorkerLink,
 }
 
 impl Syncer {
@@ -34,7 +34,7 @@ impl Syncer {
         let tick = (self.window / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
         loop {
             let how = invitations::Syncing {
-                wake: Some(self.wake.clone()),
+                worker: Some(self.worker.clone()),
                 ..invitations::Syncing::default()
             };
             match invitations::sync_due(

@@ -250,6 +250,7 @@ pub fn messages(n: usize, tag: &str) -> Vec<NewMessage> {
                     &hoinghi::mail::build(&mail).expect("builds").formatted(),
                 )
                 .expect("packs"),
+                raw: None,
             }
         })
         .collect()
@@ -691,6 +692,89 @@ store_test!(
         let by_id = count_by_id(&server.received());
         assert_eq!(by_id.len(), 10);
         assert!(by_id.values().all(|n| *n == 1));
+    }
+);
+
+store_test!(
+    a_send_hands_its_messages_to_the_worker_of_its_process,
+    |app| {
+        use hoinghi::documents::templates::Templates;
+        use hoinghi::services::invitations::{self, Syncing, Trigger};
+        use sea_orm::EntityTrait;
+        let Some(server) = SmtpServer::start(0, None, &[]) else {
+            return;
+        };
+        let (conference, _) = published_with_delegates(app).await;
+        let worker = Worker::new(app.db.clone(), smtp(&server), fast_settings());
+        let link = worker.link();
+        let handoff = link
+            .handoff
+            .clone()
+            .expect("a worker here takes handed messages");
+        let how = Syncing {
+            batch: 8,
+            worker: Some(link),
+            ..Syncing::default()
+        };
+        let templates = Templates::load(None).expect("templates");
+        let sent = invitations::sync(
+            &app.db,
+            &templates,
+            conference,
+            crate::updates::URL,
+            Trigger::Send,
+            &how,
+        )
+        .await
+        .expect("sync")
+        .expect("a send");
+        assert!(sent.enqueued > 8, "several batches: {sent:?}");
+        assert_eq!(
+            handoff.len() as u64,
+            sent.enqueued,
+            "every committed message handed over"
+        );
+
+        let (stop, running) = worker.spawn();
+        wait_for(&app.db, Duration::from_secs(60), |c| {
+            c.sent == sent.enqueued
+        })
+        .await;
+        stop.stop();
+        running.await.expect("worker");
+        assert!(handoff.is_empty(), "the worker took them all");
+        // What went out is what the outbox keeps, byte for byte.
+        let mut bodies: BTreeMap<i64, Vec<u8>> = hoinghi::store::outbox_body::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("bodies")
+            .into_iter()
+            .map(|b| (b.outbox_id, b.raw))
+            .collect();
+        let kept: BTreeMap<String, Vec<u8>> = hoinghi::store::outbox::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("rows")
+            .into_iter()
+            .map(|row| {
+                let body = bodies.remove(&row.id).expect("a body");
+                let raw = hoinghi::store::outbox_body::unpack(&body).expect("unpacks");
+                (format!("<{}>", row.message_id), raw)
+            })
+            .collect();
+        let received = server.received();
+        assert_eq!(received.len() as u64, sent.enqueued);
+        for r in received {
+            let id = r.message_id();
+            let kept = kept
+                .get(&format!("<{id}>"))
+                .unwrap_or_else(|| panic!("{id} kept"));
+            assert_eq!(
+                String::from_utf8_lossy(r.raw.trim_ascii_end()),
+                String::from_utf8_lossy(kept.trim_ascii_end()),
+                "{id}"
+            );
+        }
     }
 );
 
