@@ -159,15 +159,25 @@ impl Templates {
 
     /// Renders `name` (`documents/agenda.html`) with `data`.
     pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, TemplateError> {
-        let registry = if name.ends_with(".html") {
-            &self.0.html
-        } else {
-            &self.0.text
-        };
+        let registry = self.registry(name);
         registry.render(name, data).map_err(|e| TemplateError {
             file: name.to_owned(),
             reason: e.to_string(),
         })
+    }
+
+    /// `value` as template `name` writes a value: HTML-escaped in an `.html` template,
+    /// as it is in a text one.
+    pub fn escape(&self, name: &str, value: &str) -> String {
+        self.registry(name).get_escape_fn()(value)
+    }
+
+    fn registry(&self, name: &str) -> &Handlebars<'static> {
+        if name.ends_with(".html") {
+            &self.0.html
+        } else {
+            &self.0.text
+        }
     }
 }
 

@@ -89,6 +89,81 @@ pub struct Context {
     /// LOCATION and attendee: delegates at one place share one, and each invitation
     /// only writes its own lines (`calendar::invite::Prepared`).
     prepared: std::sync::Mutex<HashMap<u64, Vec<(Invite, Prepared)>>>,
+    /// E-mail bodies rendered for this fan-out, by all they say but the recipient's name
+    /// and reply secret: recipients at one place share them ([`SplitBodies`]).
+    bodies: std::sync::Mutex<Shapes>,
+}
+
+/// E-mail bodies by the hash of their shape (an [`EmailBody`] with the stand-ins); `None`
+/// for a shape rendered in full for everyone.
+type Shapes = HashMap<u64, Vec<(EmailBody, Option<std::sync::Arc<SplitBodies>>)>>;
+
+/// Stand-ins rendered in place of the recipient's name and reply secret, then replaced:
+/// private-use characters, which no escaping changes, and which a body holding them
+/// already (never, from our forms) is rendered in full instead.
+const RECIPIENT_MARK: &str = "\u{E000}recipient\u{E001}";
+const TOKEN_MARK: &str = "\u{E000}token\u{E001}";
+
+/// An e-mail's text and HTML bodies, rendered once with the stand-ins and split where
+/// they are: each recipient's bodies are then the pieces with their name and secret.
+struct SplitBodies {
+    text: Vec<Piece>,
+    html: Vec<Piece>,
+}
+
+enum Piece {
+    Text(String),
+    Recipient,
+    Token,
+}
+
+impl SplitBodies {
+    /// Splits `rendered` at the stand-ins.
+    fn pieces(rendered: &str) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let mut rest = rendered;
+        loop {
+            let next = [
+                (RECIPIENT_MARK, Piece::Recipient),
+                (TOKEN_MARK, Piece::Token),
+            ]
+            .into_iter()
+            .filter_map(|(mark, piece)| rest.find(mark).map(|at| (at, mark.len(), piece)))
+            .min_by_key(|(at, _, _)| *at);
+            let Some((at, len, piece)) = next else {
+                if !rest.is_empty() {
+                    pieces.push(Piece::Text(rest.to_owned()));
+                }
+                return pieces;
+            };
+            if at > 0 {
+                pieces.push(Piece::Text(rest[..at].to_owned()));
+            }
+            pieces.push(piece);
+            rest = &rest[at + len..];
+        }
+    }
+
+    /// `pieces` with `recipient` and `token` (as the template would write them).
+    fn fill(pieces: &[Piece], recipient: &str, token: &str) -> String {
+        let size: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len(),
+                Piece::Recipient => recipient.len(),
+                Piece::Token => token.len(),
+            })
+            .sum();
+        let mut out = String::with_capacity(size);
+        for p in pieces {
+            out.push_str(match p {
+                Piece::Text(t) => t,
+                Piece::Recipient => recipient,
+                Piece::Token => token,
+            });
+        }
+        out
+    }
 }
 
 impl Context {
@@ -205,6 +280,7 @@ impl Context {
             conference: c,
             stamp: Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now),
             prepared: std::sync::Mutex::new(HashMap::new()),
+            bodies: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -431,12 +507,13 @@ impl Context {
             Method::Request => format!("Giấy mời: {} — {}", invite.summary, self.when),
             Method::Cancel => format!("Hủy: {} — {}", invite.summary, self.when),
         };
+        let (text, html) = self.bodies(templates, &body, rsvp)?;
         Ok(crate::mail::Invitation {
             from: self.organiser.clone(),
             to: attendee.party.clone(),
             subject,
-            text: render(templates, "email/invitation.txt", &body)?,
-            html: render(templates, "email/invitation.html", &body)?,
+            text,
+            html,
             calendar: Some(Calendar {
                 method: invite.method,
                 ics: self.ics(invite),
@@ -449,6 +526,101 @@ impl Context {
                 &self.host,
             ),
         })
+    }
+}
+
+impl Context {
+    /// The text and HTML bodies of `body`, whose reply links carry `token`: rendered once
+    /// per shape (all but the recipient's name and the secret) and filled per recipient.
+    /// The first recipient of a shape is also rendered in full, and a shape whose filled
+    /// bodies differ from that (a template that does more with the name than write it) is
+    /// rendered in full for everyone.
+    fn bodies(
+        &self,
+        templates: &Templates,
+        body: &EmailBody,
+        token: Option<&str>,
+    ) -> Result<(String, String)> {
+        const TEXT: &str = "email/invitation.txt";
+        const HTML: &str = "email/invitation.html";
+        let full = || -> Result<(String, String)> {
+            Ok((
+                render(templates, TEXT, body)?,
+                render(templates, HTML, body)?,
+            ))
+        };
+        let token = token.filter(|_| body.reply.is_some()).unwrap_or_default();
+        let marked = |t: &str| t.contains('\u{E000}');
+        if marked(&body.recipient)
+            || marked(token)
+            || marked(&body.title)
+            || marked(&body.organiser)
+            || marked(&body.when)
+            || body.request.as_deref().is_some_and(marked)
+            || body.details.iter().any(|d| marked(d))
+        {
+            return full();
+        }
+        let shape = EmailBody {
+            recipient: RECIPIENT_MARK.to_owned(),
+            reply: body
+                .reply
+                .as_ref()
+                .map(|_| ReplyLinks::new(&self.public_url, TOKEN_MARK)),
+            ..body.clone()
+        };
+        let hash = {
+            use std::hash::{BuildHasher, RandomState};
+            static STATE: std::sync::LazyLock<RandomState> =
+                std::sync::LazyLock::new(RandomState::new);
+            STATE.hash_one(&shape)
+        };
+        let known = {
+            let cache = self
+                .bodies
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.get(&hash).and_then(|bucket| {
+                bucket
+                    .iter()
+                    .find(|(b, _)| *b == shape)
+                    .map(|(_, split)| split.clone())
+            })
+        };
+        let fill = |split: &SplitBodies| {
+            (
+                SplitBodies::fill(&split.text, &body.recipient, token),
+                SplitBodies::fill(
+                    &split.html,
+                    &templates.escape(HTML, &body.recipient),
+                    &templates.escape(HTML, token),
+                ),
+            )
+        };
+        let bodies = match known {
+            Some(Some(split)) => {
+                let filled = fill(&split);
+                debug_assert_eq!(filled, full()?, "bodies filled as rendered");
+                filled
+            }
+            Some(None) => full()?,
+            None => {
+                let split = SplitBodies {
+                    text: SplitBodies::pieces(&render(templates, TEXT, &shape)?),
+                    html: SplitBodies::pieces(&render(templates, HTML, &shape)?),
+                };
+                let rendered = full()?;
+                let split = (fill(&split) == rendered).then(|| std::sync::Arc::new(split));
+                self.bodies
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(hash)
+                    .or_default()
+                    .push((shape, split));
+                rendered
+            }
+        };
+        Ok(bodies)
     }
 }
 
@@ -631,6 +803,23 @@ mod tests {
     const HCM: chrono_tz::Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
     #[test]
+    fn bodies_split_at_the_stand_ins_and_fill_back() {
+        let rendered =
+            format!("Kính gửi {RECIPIENT_MARK},\nhttps://x/rsvp/{TOKEN_MARK}?a {TOKEN_MARK}");
+        let pieces = SplitBodies::pieces(&rendered);
+        assert_eq!(pieces.len(), 6);
+        assert_eq!(
+            SplitBodies::fill(&pieces, "Ông An", "ab12"),
+            "Kính gửi Ông An,\nhttps://x/rsvp/ab12?a ab12"
+        );
+        assert!(matches!(
+            SplitBodies::pieces(RECIPIENT_MARK).as_slice(),
+            [Piece::Recipient]
+        ));
+        assert!(SplitBodies::pieces("").is_empty());
+    }
+
+    #[test]
     fn one_day_is_the_conference_itself() {
         let c = conference("2024-12-18T01:00:00Z", "2024-12-18T04:30:00Z");
         // An agenda that starts before the conference (reception at 7h30) does not move it.
@@ -703,7 +892,7 @@ mod tests {
 }
 
 /// What the e-mail templates (`templates/email/invitation.{txt,html}.hbs`) read.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct EmailBody {
     pub recipient: String,
     pub organiser: String,
@@ -722,7 +911,7 @@ pub struct EmailBody {
 }
 
 /// The reply links of one invitation (`/rsvp/{token}`).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ReplyLinks {
     pub accept: String,
     pub decline: String,

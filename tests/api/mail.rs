@@ -393,11 +393,22 @@ store_test!(the_seeded_invitations_reach_a_real_smtp_server, |app| {
     let by_id = count_by_id(&received);
     assert_eq!(by_id.len(), recipients);
 
-    for (delegate, email) in delegates.iter().zip([
-        "lan@thuynguyen.example",
-        "minh@thuynguyen.example",
-        "binh@thuynguyen.example",
-    ]) {
+    // Lan and Bình sit at one bridge point: their bodies are rendered once and filled
+    // with each name and reply link (in tests, each also compared with a full render).
+    let mut reply_links = BTreeSet::new();
+    for ((delegate, email), name) in delegates
+        .iter()
+        .zip([
+            "lan@thuynguyen.example",
+            "minh@thuynguyen.example",
+            "binh@thuynguyen.example",
+        ])
+        .zip([
+            "Trần Thị Lan",
+            "Phạm Văn Minh",
+            "Lê \"Bình\", Tổ trưởng; Bcc: attacker@evil.example",
+        ])
+    {
         let r = received
             .iter()
             .find(|r| r.to == [email])
@@ -453,7 +464,26 @@ store_test!(the_seeded_invitations_reach_a_real_smtp_server, |app| {
             email.starts_with("minh"),
             "only online delegates get the passcode"
         );
+        let text = m.body_text(0).expect("text");
+        assert!(text.contains(&format!("Kính gửi {name},")), "{text}");
+        let html = m.body_html(0).expect("html");
+        let escaped = name.replace('"', "&quot;");
+        assert!(html.contains(&format!("Kính gửi {escaped},")), "{html}");
+        let link = text
+            .split_whitespace()
+            .find(|w| w.contains("/rsvp/") && w.ends_with("?reply=accepted"))
+            .unwrap_or_else(|| panic!("a reply link: {text}"));
+        let (_, token) = link
+            .trim_end_matches("?reply=accepted")
+            .rsplit_once('/')
+            .expect("token");
+        assert!(
+            html.contains(&format!("/rsvp/{token}?reply&#x3D;accepted")),
+            "{html}"
+        );
+        reply_links.insert(link.to_owned());
     }
+    assert_eq!(reply_links.len(), 3, "each delegate's own reply links");
 
     // The unit's own mailbox gets the list of its delegates, without a calendar.
     let summary = received
