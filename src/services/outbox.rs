@@ -891,6 +891,26 @@ impl Worker {
                     }
                 }
             }
+            // A few outcomes only: wait a moment for more, so that one commit records
+            // many (each commit is an fsync on SQLite, and rewrites the same row and
+            // index pages in the WAL), rather than one commit per message or two.
+            let enough = (s.concurrency / 2).max(1);
+            if !closed && !batch.is_empty() && batch.len() < enough {
+                let until = Instant::now() + GATHER;
+                while batch.len() < enough {
+                    match tokio::time::timeout_at(until, done_rx.recv()).await {
+                        Ok(Some((o, ack))) => {
+                            batch.push(o);
+                            acks.extend(ack);
+                        }
+                        Ok(None) => {
+                            closed = true;
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
             if (*stop_rx.borrow() || orphaned) && !stopping {
                 // The senders give back what is left in the channel, then end.
                 stopping = true;
@@ -959,6 +979,9 @@ impl Worker {
         }
     }
 }
+
+/// How long the recorder waits for more outcomes when only a few have arrived.
+const GATHER: Duration = Duration::from_millis(1);
 
 /// Records `batch` and takes up to `room` more rows ([`record_and_claim`]), trying again
 /// (the outcomes alone) for about half a minute; then gives up, leaving the rows
