@@ -493,29 +493,175 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
         } => {
             let id =
                 resolve_ref(&db, "conference", "--conference", "hội nghị", &conference).await?;
-            let sent = invitations::send(
-                &db,
-                &templates,
-                &operator,
-                id,
-                &settings.public_url(),
-                &invitations::Syncing::default(),
-            )
-            .await
-            .map_err(describe)?;
-            println!(
-                "Đã đưa {} thư ({}, trong đó {} thư hủy) vào hàng đợi; {} thư đã có từ trước; {} người nhận đã có lịch đúng như hiện nay.",
-                sent.enqueued, sent.method, sent.cancellations, sent.already_queued, sent.unchanged
-            );
-            for pr in &sent.problems {
-                println!("  ! {}: {}", pr.field, pr.message);
-            }
+            let report = |sent: &invitations::Sent| {
+                let mut lines = vec![format!(
+                    "Đã đưa {} thư ({}, trong đó {} thư hủy) vào hàng đợi; {} thư đã có từ trước; {} người nhận đã có lịch đúng như hiện nay.",
+                    sent.enqueued,
+                    sent.method,
+                    sent.cancellations,
+                    sent.already_queued,
+                    sent.unchanged
+                )];
+                lines.extend(
+                    sent.problems
+                        .iter()
+                        .map(|pr| format!("  ! {}: {}", pr.field, pr.message)),
+                );
+                lines
+            };
             if no_wait {
+                let sent = invitations::send(
+                    &db,
+                    &templates,
+                    &operator,
+                    id,
+                    &settings.public_url(),
+                    &invitations::Syncing::default(),
+                )
+                .await
+                .map_err(describe)?;
+                report(&sent).iter().for_each(|l| println!("{l}"));
                 return Ok(());
             }
+            // The worker runs from the start: it sends each batch once committed, while
+            // the next are built, with the bytes the sync hands it.
             let transport = settings.transport().map_err(|e| e.to_string())?;
-            send_with_progress(&db, transport, settings, Some(id)).await
+            let worker =
+                crate::services::outbox::Worker::new(db.clone(), transport, settings.outbox());
+            let link = worker.link();
+            let mut sending = Sending::start(&db, Some(id), worker).await?;
+            let progress: invitations::Progress = {
+                let bar = sending.bar.clone();
+                let open = sending.start.open();
+                std::sync::Arc::new(move |at: invitations::Enqueueing| {
+                    bar.set_length(open + at.enqueued);
+                    Box::pin(async {})
+                })
+            };
+            let how = invitations::Syncing {
+                worker: Some(link),
+                progress: Some(progress),
+                ..invitations::Syncing::default()
+            };
+            let public_url = settings.public_url();
+            let sync = invitations::send(&db, &templates, &operator, id, &public_url, &how);
+            tokio::pin!(sync);
+            // The bar moves as the worker sends, while the rest are built.
+            let sent = loop {
+                tokio::select! {
+                    sent = &mut sync => break sent,
+                    () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                        sending.show().await.ok();
+                    }
+                }
+            };
+            let sent = match sent {
+                Ok(sent) => sent,
+                Err(e) => {
+                    sending.stop().await;
+                    return Err(describe(e));
+                }
+            };
+            // Above the bar (printed as it is where the bar is hidden: not a terminal).
+            sending
+                .bar
+                .suspend(|| report(&sent).iter().for_each(|l| println!("{l}")));
+            sending.open = sending.start.open() + sent.enqueued;
+            sending.finish().await
         }
+    }
+}
+
+/// A worker sending while a progress bar counts what it sent of `conference` (or of the
+/// whole outbox).
+struct Sending<'a> {
+    db: &'a DatabaseConnection,
+    conference: Option<i64>,
+    /// The counts when it started.
+    start: crate::services::outbox::Counts,
+    /// Messages to send in all (the bar's length).
+    open: u64,
+    bar: indicatif::ProgressBar,
+    stop: crate::services::outbox::StopHandle,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl<'a> Sending<'a> {
+    /// Starts `worker` and the bar.
+    async fn start(
+        db: &'a DatabaseConnection,
+        conference: Option<i64>,
+        worker: crate::services::outbox::Worker,
+    ) -> Result<Self, String> {
+        let start = crate::services::outbox::counts(db, conference)
+            .await
+            .map_err(describe)?;
+        let bar = indicatif::ProgressBar::new(start.open());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} thư  {per_sec}  còn {eta}  {msg}",
+            )
+            .map_err(|e| e.to_string())?,
+        );
+        let (stop, handle) = worker.spawn();
+        Ok(Self {
+            db,
+            conference,
+            open: start.open(),
+            start,
+            bar,
+            stop,
+            handle,
+        })
+    }
+
+    /// Stops the worker: the sends in flight finish and are recorded first.
+    async fn stop(self) {
+        self.stop.stop();
+        self.handle.await.ok();
+        self.bar.finish();
+    }
+
+    /// Shows on the bar how many were sent (or failed) so far; returns the counts.
+    async fn show(&self) -> Result<crate::services::outbox::Counts, String> {
+        let now = crate::services::outbox::counts(self.db, self.conference)
+            .await
+            .map_err(describe)?;
+        let done = (now.sent + now.failed).saturating_sub(self.start.sent + self.start.failed);
+        self.bar.set_position(done.min(self.open));
+        if now.failed > self.start.failed {
+            self.bar
+                .set_message(format!("{} lỗi", now.failed - self.start.failed));
+        }
+        Ok(now)
+    }
+
+    /// Waits until nothing is left to send now, then stops; fails when messages failed.
+    async fn finish(self) -> CliResult {
+        let watched = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let now = self.show().await?;
+                if now.open() == 0 || only_waiting_retries(self.db, self.conference).await? {
+                    return Ok::<_, String>(now);
+                }
+            }
+        }
+        .await;
+        let start = self.start;
+        self.stop().await;
+        let last = watched?;
+        let failed = last.failed.saturating_sub(start.failed);
+        println!(
+            "Đã gửi {} thư; {} thư lỗi; {} thư chờ gửi lại.",
+            last.sent.saturating_sub(start.sent),
+            failed,
+            last.pending
+        );
+        if failed > 0 || last.pending > 0 {
+            return Err("còn thư chưa gửi được: xem `hoinghi outbox status`.".into());
+        }
+        Ok(())
     }
 }
 
@@ -528,50 +674,8 @@ async fn send_with_progress(
     settings: &Settings,
     conference: Option<i64>,
 ) -> CliResult {
-    use crate::services::outbox::{self, Worker};
-    let counts = |db: DatabaseConnection| async move {
-        outbox::counts(&db, conference).await.map_err(describe)
-    };
-    let start = counts(db.clone()).await?;
-    let bar = indicatif::ProgressBar::new(start.open());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} thư  {per_sec}  còn {eta}  {msg}",
-        )
-        .map_err(|e| e.to_string())?,
-    );
-    let (stop, handle) = Worker::new(db.clone(), transport, settings.outbox()).spawn();
-    let watched = async {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            let now = counts(db.clone()).await?;
-            let done = (now.sent + now.failed).saturating_sub(start.sent + start.failed);
-            bar.set_position(done.min(start.open()));
-            if now.failed > start.failed {
-                bar.set_message(format!("{} lỗi", now.failed - start.failed));
-            }
-            if now.open() == 0 || only_waiting_retries(db, conference).await? {
-                return Ok::<_, String>(now);
-            }
-        }
-    }
-    .await;
-    // Stopped in every case: the sends in flight finish and are recorded first.
-    stop.stop();
-    handle.await.ok();
-    bar.finish();
-    let last = watched?;
-    let failed = last.failed.saturating_sub(start.failed);
-    println!(
-        "Đã gửi {} thư; {} thư lỗi; {} thư chờ gửi lại.",
-        last.sent.saturating_sub(start.sent),
-        failed,
-        last.pending
-    );
-    if failed > 0 || last.pending > 0 {
-        return Err("còn thư chưa gửi được: xem `hoinghi outbox status`.".into());
-    }
-    Ok(())
+    let worker = crate::services::outbox::Worker::new(db.clone(), transport, settings.outbox());
+    Sending::start(db, conference, worker).await?.finish().await
 }
 
 /// Whether every open message waits for a retry later than a minute from now (the

@@ -156,6 +156,87 @@ async fn check_prints_a_table_and_fails_on_errors() {
     assert!(!half.status.success(), "--from needs --to");
 }
 
+/// `invitations send` refuses a draft; for a published conference it enqueues and sends
+/// every message (to the `.eml` files of the default transport), reporting both; a
+/// second send has nothing new to send.
+#[tokio::test]
+async fn invitations_send_enqueues_and_sends_every_message() {
+    let data = DataDir::new("send");
+    let seeded = hoinghi(&data.0, &["seed"], "");
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    let send = || {
+        hoinghi(
+            &data.0,
+            &["invitations", "send", "--conference", "conf-dvht"],
+            "",
+        )
+    };
+
+    let draft = send();
+    assert!(!draft.status.success(), "a draft is not sent");
+    assert!(
+        text(&draft.stderr).contains("công bố"),
+        "{}",
+        text(&draft.stderr)
+    );
+
+    let db = store::connect(&store::sqlite_url(&data.0.join("hoinghi.db")), 1)
+        .await
+        .expect("open the demo database");
+    let id = seed_ref::Entity::find_by_id("conf-dvht".to_owned())
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("seeded")
+        .row_id;
+    let c = conference::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("conference");
+    let mut am: conference::ActiveModel = c.into();
+    am.status = Set(hoinghi::domain::kinds::ConferenceStatus::Published);
+    am.update(&db).await.expect("published");
+
+    let sent = send();
+    let out = text(&sent.stdout);
+    assert!(sent.status.success(), "{out}{}", text(&sent.stderr));
+    let number = |out: &str, prefix: &str| -> usize {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("a line «{prefix} …»: {out}"));
+        line[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a count: {line}"))
+    };
+    let enqueued = number(&out, "Đã đưa");
+    assert!(enqueued > 50, "{out}");
+    assert_eq!(number(&out, "Đã gửi"), enqueued, "{out}");
+    assert!(out.contains("0 thư lỗi; 0 thư chờ gửi lại."), "{out}");
+    let files = std::fs::read_dir(data.0.join("mail"))
+        .expect("the mail directory")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count();
+    assert_eq!(files, enqueued, "one .eml per message");
+    let counts = hoinghi::services::outbox::counts(&db, Some(id))
+        .await
+        .expect("counts");
+    assert_eq!((counts.sent, counts.open()), (enqueued as u64, 0));
+
+    let again = send();
+    let out = text(&again.stdout);
+    assert!(again.status.success(), "{out}{}", text(&again.stderr));
+    assert_eq!(number(&out, "Đã đưa"), 0, "{out}");
+    assert_eq!(number(&out, "Đã gửi"), 0, "{out}");
+    db.close().await.ok();
+}
+
 #[tokio::test]
 async fn a_user_added_on_the_command_line_gets_a_working_token() {
     let data = DataDir::new("user");
