@@ -438,6 +438,16 @@ enum Body {
     Raw(Vec<u8>),
 }
 
+/// `ids` made as long as the next power of two by repeating the last (which `IN` does
+/// not mind): a statement with a list of ids then has one of a few shapes, which the
+/// connections keep prepared, instead of one per length, each parsed anew.
+fn padded(mut ids: Vec<i64>) -> Vec<i64> {
+    if let Some(&last) = ids.last() {
+        ids.resize(ids.len().next_power_of_two(), last);
+    }
+    ids
+}
+
 /// Makes rows whose worker's lease ran out pending again.
 async fn reclaim_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64> {
     let r = outbox::Entity::update_many()
@@ -529,7 +539,7 @@ async fn claim(
     if !unread.is_empty() {
         let ids: Vec<i64> = unread.iter().map(|&at| claimed[at].0.id).collect();
         let mut bodies: HashMap<i64, Vec<u8>> = outbox_body::Entity::find()
-            .filter(outbox_body::Column::OutboxId.is_in(ids))
+            .filter(outbox_body::Column::OutboxId.is_in(padded(ids)))
             .all(db)
             .await?
             .into_iter()
@@ -642,7 +652,7 @@ async fn record(
             )
             .col_expr(outbox::Column::LastError, Expr::value(Value::String(None)))
             .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
-            .filter(outbox::Column::Id.is_in(ids))
+            .filter(outbox::Column::Id.is_in(padded(ids)))
             .filter(outbox::Column::State.eq(OutboxState::Sending))
             .filter(outbox::Column::LeaseUntilMs.eq(lease))
             .exec(txn)
@@ -1057,6 +1067,15 @@ mod tests {
         }
         assert_eq!(h.len(), 1);
         assert!(h.lock().order.len() <= 2 + 1024, "{}", h.lock().order.len());
+    }
+
+    #[test]
+    fn id_lists_come_in_powers_of_two() {
+        assert_eq!(padded(Vec::new()), Vec::<i64>::new());
+        assert_eq!(padded(vec![7]), [7]);
+        assert_eq!(padded(vec![1, 2, 3]), [1, 2, 3, 3]);
+        assert_eq!(padded((1..=5).collect()).len(), 8);
+        assert_eq!(padded((1..=256).collect()).len(), 256);
     }
 
     #[test]
