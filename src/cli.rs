@@ -529,7 +529,7 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
             let worker =
                 crate::services::outbox::Worker::new(db.clone(), transport, settings.outbox());
             let link = worker.link();
-            let mut sending = Sending::start(&db, Some(id), worker).await?;
+            let sending = Sending::start(&db, Some(id), worker).await?;
             let progress: invitations::Progress = {
                 let bar = sending.bar.clone();
                 let open = sending.start.open();
@@ -543,18 +543,22 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
                 progress: Some(progress),
                 ..invitations::Syncing::default()
             };
-            let public_url = settings.public_url();
-            let sync = invitations::send(&db, &templates, &operator, id, &public_url, &how);
-            tokio::pin!(sync);
-            // The bar moves as the worker sends, while the rest are built.
-            let sent = loop {
-                tokio::select! {
-                    sent = &mut sync => break sent,
-                    () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
-                        sending.show().await.ok();
+            // The bar moves as the worker sends, while the rest are built: from a task of
+            // its own, so that its reads never hold up the sync (with one connection in the
+            // pool, they would wait for each other).
+            let ticker = {
+                let (db, bar, start) = (db.clone(), sending.bar.clone(), sending.start);
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        show(&db, Some(id), &start, &bar).await.ok();
                     }
-                }
+                })
             };
+            let sent =
+                invitations::send(&db, &templates, &operator, id, &settings.public_url(), &how)
+                    .await;
+            ticker.abort();
             let sent = match sent {
                 Ok(sent) => sent,
                 Err(e) => {
@@ -566,7 +570,10 @@ async fn invitations(settings: &Settings, c: InvitationsCommand) -> CliResult {
             sending
                 .bar
                 .suspend(|| report(&sent).iter().for_each(|l| println!("{l}")));
-            sending.open = sending.start.open() + sent.enqueued;
+            // The older messages the new ones replaced were counted at the start.
+            sending
+                .bar
+                .set_length((sending.start.open() + sent.enqueued).saturating_sub(sent.superseded));
             sending.finish().await
         }
     }
@@ -579,8 +586,6 @@ struct Sending<'a> {
     conference: Option<i64>,
     /// The counts when it started.
     start: crate::services::outbox::Counts,
-    /// Messages to send in all (the bar's length).
-    open: u64,
     bar: indicatif::ProgressBar,
     stop: crate::services::outbox::StopHandle,
     handle: tokio::task::JoinHandle<()>,
@@ -607,7 +612,6 @@ impl<'a> Sending<'a> {
         Ok(Self {
             db,
             conference,
-            open: start.open(),
             start,
             bar,
             stop,
@@ -622,26 +626,12 @@ impl<'a> Sending<'a> {
         self.bar.finish();
     }
 
-    /// Shows on the bar how many were sent (or failed) so far; returns the counts.
-    async fn show(&self) -> Result<crate::services::outbox::Counts, String> {
-        let now = crate::services::outbox::counts(self.db, self.conference)
-            .await
-            .map_err(describe)?;
-        let done = (now.sent + now.failed).saturating_sub(self.start.sent + self.start.failed);
-        self.bar.set_position(done.min(self.open));
-        if now.failed > self.start.failed {
-            self.bar
-                .set_message(format!("{} lỗi", now.failed - self.start.failed));
-        }
-        Ok(now)
-    }
-
     /// Waits until nothing is left to send now, then stops; fails when messages failed.
     async fn finish(self) -> CliResult {
         let watched = async {
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                let now = self.show().await?;
+                let now = show(self.db, self.conference, &self.start, &self.bar).await?;
                 if now.open() == 0 || only_waiting_retries(self.db, self.conference).await? {
                     return Ok::<_, String>(now);
                 }
@@ -663,6 +653,25 @@ impl<'a> Sending<'a> {
         }
         Ok(())
     }
+}
+
+/// Shows on `bar` how many of `conference`'s messages (or the outbox's) were sent or
+/// failed since `start`; returns the counts.
+async fn show(
+    db: &DatabaseConnection,
+    conference: Option<i64>,
+    start: &crate::services::outbox::Counts,
+    bar: &indicatif::ProgressBar,
+) -> Result<crate::services::outbox::Counts, String> {
+    let now = crate::services::outbox::counts(db, conference)
+        .await
+        .map_err(describe)?;
+    let done = (now.sent + now.failed).saturating_sub(start.sent + start.failed);
+    bar.set_position(done.min(bar.length().unwrap_or(u64::MAX)));
+    if now.failed > start.failed {
+        bar.set_message(format!("{} lỗi", now.failed - start.failed));
+    }
+    Ok(now)
 }
 
 /// Runs a worker until the outbox (of `conference`, or all of it) has nothing left to
