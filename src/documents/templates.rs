@@ -107,6 +107,8 @@ pub struct Templates(std::sync::Arc<Registries>);
 struct Registries {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
+    /// The templates read from the directory rather than embedded.
+    overridden: std::collections::BTreeSet<&'static str>,
 }
 
 impl Templates {
@@ -119,9 +121,11 @@ impl Templates {
         let mut text = Handlebars::new();
         text.set_strict_mode(true);
         text.register_escape_fn(handlebars::no_escape);
+        let mut overridden = std::collections::BTreeSet::new();
         for t in EMBEDDED {
             let (file, source) = match dir.map(|d| d.join(format!("{}.hbs", t.name))) {
                 Some(path) if path.exists() => {
+                    overridden.insert(t.name);
                     let source = std::fs::read_to_string(&path).map_err(|e| TemplateError {
                         file: path.display().to_string(),
                         reason: e.to_string(),
@@ -154,7 +158,11 @@ impl Templates {
                 .render(t.name, &sample)
                 .map_err(|e| fail(e.to_string()))?;
         }
-        Ok(Self(std::sync::Arc::new(Registries { html, text })))
+        Ok(Self(std::sync::Arc::new(Registries {
+            html,
+            text,
+            overridden,
+        })))
     }
 
     /// Renders `name` (`documents/agenda.html`) with `data`.
@@ -164,6 +172,11 @@ impl Templates {
             file: name.to_owned(),
             reason: e.to_string(),
         })
+    }
+
+    /// Whether template `name` is the embedded one (not read from the directory).
+    pub fn is_embedded(&self, name: &str) -> bool {
+        !self.0.overridden.contains(name)
     }
 
     /// `value` as template `name` writes a value: HTML-escaped in an `.html` template,
@@ -228,6 +241,28 @@ mod tests {
             .render("documents/agenda.txt", &AgendaDocument::sample())
             .expect("renders");
         assert!(text.contains("CHƯƠNG TRÌNH"), "{text}");
+    }
+
+    #[test]
+    fn a_template_from_the_directory_is_not_the_embedded_one() {
+        let dir = dir_with(
+            "email/invitation.txt",
+            "{{#if recipient}}Kính gửi {{recipient}}{{/if}}\n",
+        );
+        let t = Templates::load(Some(&dir)).expect("loads");
+        assert!(!t.is_embedded("email/invitation.txt"));
+        assert!(t.is_embedded("email/invitation.html"));
+        assert!(
+            Templates::load(None)
+                .expect("embedded")
+                .is_embedded("email/invitation.txt")
+        );
+        assert_eq!(
+            t.escape("email/invitation.html", "GD&ĐT \"A\""),
+            "GD&amp;ĐT &quot;A&quot;"
+        );
+        assert_eq!(t.escape("email/invitation.txt", "GD&ĐT"), "GD&ĐT");
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -531,10 +531,12 @@ impl Context {
 
 impl Context {
     /// The text and HTML bodies of `body`, whose reply links carry `token`: rendered once
-    /// per shape (all but the recipient's name and the secret) and filled per recipient.
-    /// The first recipient of a shape is also rendered in full, and a shape whose filled
-    /// bodies differ from that (a template that does more with the name than write it) is
-    /// rendered in full for everyone.
+    /// per shape (all but the recipient's name and the secret) and filled per recipient,
+    /// with the embedded templates, which only write the name and links. Templates read
+    /// from `templates_dir` may do more with them (branch on an empty name, write it
+    /// unescaped): those are rendered in full for every recipient. The first recipient of
+    /// a shape is also rendered in full, and a shape whose filled bodies differ from that
+    /// is rendered in full for everyone.
     fn bodies(
         &self,
         templates: &Templates,
@@ -551,7 +553,9 @@ impl Context {
         };
         let token = token.filter(|_| body.reply.is_some()).unwrap_or_default();
         let marked = |t: &str| t.contains('\u{E000}');
-        if marked(&body.recipient)
+        if !templates.is_embedded(TEXT)
+            || !templates.is_embedded(HTML)
+            || marked(&body.recipient)
             || marked(token)
             || marked(&body.title)
             || marked(&body.organiser)
