@@ -179,15 +179,17 @@ impl SmtpPool {
             }
             // lettre keeps only the extensions it uses from EHLO, not PIPELINING: asked
             // again here (after STARTTLS, before AUTH, which a new EHLO could undo).
-            let ehlo = conn
-                .command(Ehlo::new(self.hello.clone()))
-                .await
-                .map_err(|e| classify(&e))?;
-            let pipelining = ehlo.message().any(|line| {
-                line.split_whitespace()
-                    .next()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("PIPELINING"))
-            });
+            // A server that refuses the repeated EHLO (RFC 5321 allows it) is sent to
+            // without pipelining; a connection lost meanwhile is an error.
+            let pipelining = match conn.command(Ehlo::new(self.hello.clone())).await {
+                Ok(ehlo) => ehlo.message().any(|line| {
+                    line.split_whitespace()
+                        .next()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("PIPELINING"))
+                }),
+                Err(e) if e.is_response() || e.status().is_some() => false,
+                Err(e) => return Err(classify(&e)),
+            };
             if let Some(c) = &self.credentials {
                 conn.auth(DEFAULT_MECHANISMS, c)
                     .await
