@@ -96,6 +96,28 @@ fn hoinghi_with(data: &Path, args: &[&str], stdin: &str, env: &[(&str, &Path)]) 
     out
 }
 
+/// The demo database of `data` and its seeded conference `key`.
+async fn seeded_conference(
+    data: &Path,
+    key: &str,
+) -> (sea_orm::DatabaseConnection, conference::Model) {
+    let db = store::connect(&store::sqlite_url(&data.join("hoinghi.db")), 1)
+        .await
+        .expect("open the demo database");
+    let id = seed_ref::Entity::find_by_id(key.to_owned())
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("seeded")
+        .row_id;
+    let c = conference::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("conference");
+    (db, c)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -114,20 +136,7 @@ async fn check_prints_a_table_and_fails_on_errors() {
     assert!(out.contains("0 lỗi, 2 cảnh báo."), "{out}");
 
     // Move the afternoon conference onto the morning one, as another client would.
-    let db = store::connect(&store::sqlite_url(&data.0.join("hoinghi.db")), 1)
-        .await
-        .expect("open the demo database");
-    let id = seed_ref::Entity::find_by_id("conf-cdht".to_owned())
-        .one(&db)
-        .await
-        .unwrap()
-        .expect("seeded")
-        .row_id;
-    let c = conference::Entity::find_by_id(id)
-        .one(&db)
-        .await
-        .unwrap()
-        .expect("conference");
+    let (db, c) = seeded_conference(&data.0, "conf-cdht").await;
     let mut am: conference::ActiveModel = c.clone().into();
     am.starts_at = Set(c.starts_at - TimeDelta::hours(3));
     am.ends_at = Set(c.ends_at - TimeDelta::hours(3));
@@ -180,20 +189,8 @@ async fn invitations_send_enqueues_and_sends_every_message() {
         text(&draft.stderr)
     );
 
-    let db = store::connect(&store::sqlite_url(&data.0.join("hoinghi.db")), 1)
-        .await
-        .expect("open the demo database");
-    let id = seed_ref::Entity::find_by_id("conf-dvht".to_owned())
-        .one(&db)
-        .await
-        .unwrap()
-        .expect("seeded")
-        .row_id;
-    let c = conference::Entity::find_by_id(id)
-        .one(&db)
-        .await
-        .unwrap()
-        .expect("conference");
+    let (db, c) = seeded_conference(&data.0, "conf-dvht").await;
+    let id = c.id;
     let mut am: conference::ActiveModel = c.into();
     am.status = Set(hoinghi::domain::kinds::ConferenceStatus::Published);
     am.update(&db).await.expect("published");
