@@ -94,9 +94,9 @@ pub struct Context {
     bodies: std::sync::Mutex<Shapes>,
 }
 
-/// E-mail bodies by the hash of their shape (an [`EmailBody`] with the stand-ins); `None`
-/// for a shape rendered in full for everyone.
-type Shapes = HashMap<u64, Vec<(EmailBody, Option<std::sync::Arc<SplitBodies>>)>>;
+/// E-mail bodies by their shape (an [`EmailBody`] with the stand-ins); `None` for a shape
+/// rendered in full for everyone.
+type Shapes = HashMap<EmailBody, Option<std::sync::Arc<SplitBodies>>>;
 
 /// Stand-ins rendered in place of the recipient's name and reply secret, then replaced:
 /// private-use characters, which no escaping changes, and which a body holding them
@@ -573,24 +573,12 @@ impl Context {
                 .map(|_| ReplyLinks::new(&self.public_url, TOKEN_MARK)),
             ..body.clone()
         };
-        let hash = {
-            use std::hash::{BuildHasher, RandomState};
-            static STATE: std::sync::LazyLock<RandomState> =
-                std::sync::LazyLock::new(RandomState::new);
-            STATE.hash_one(&shape)
-        };
-        let known = {
-            let cache = self
-                .bodies
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            cache.get(&hash).and_then(|bucket| {
-                bucket
-                    .iter()
-                    .find(|(b, _)| *b == shape)
-                    .map(|(_, split)| split.clone())
-            })
-        };
+        let known = self
+            .bodies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&shape)
+            .cloned();
         let fill = |split: &SplitBodies| {
             (
                 SplitBodies::fill(&split.text, &body.recipient, token),
@@ -618,9 +606,7 @@ impl Context {
                 self.bodies
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .entry(hash)
-                    .or_default()
-                    .push((shape, split));
+                    .insert(shape, split);
                 rendered
             }
         };
