@@ -2409,6 +2409,13 @@ pub async fn sync(
             })
         })
     };
+    // The batches are written on the worker's connection where it runs here: the two
+    // take turns, instead of waiting for each other at SQLite's write lock.
+    let writer = how
+        .worker
+        .as_ref()
+        .and_then(|w| w.writer.as_ref())
+        .unwrap_or(db);
     let mut done = Committed::default();
     let mut held = true;
     let mut add = |c: Committed, at: &mut Enqueueing| {
@@ -2420,7 +2427,7 @@ pub async fn sync(
         at.enqueued = done.enqueued;
     };
     while let Some(batch) = rx.recv().await {
-        match commit_batch(db, id, &claim, batch, false, how.worker.as_ref()).await? {
+        match commit_batch(writer, id, &claim, batch, false, how.worker.as_ref()).await? {
             Some(c) => add(c, &mut at),
             None => {
                 held = false;
@@ -2439,7 +2446,7 @@ pub async fn sync(
             messages: std::mem::take(&mut f.messages),
             ledger: std::mem::take(&mut f.ledger),
         };
-        match commit_batch(db, id, &claim, rest, true, how.worker.as_ref()).await? {
+        match commit_batch(writer, id, &claim, rest, true, how.worker.as_ref()).await? {
             Some(c) => {
                 add(c, &mut at);
                 how.report(at).await;

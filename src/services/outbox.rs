@@ -207,6 +207,10 @@ pub struct WorkerLink {
     pub wake: Arc<Notify>,
     /// `None` without a worker in this process (nobody would take what it held).
     pub handoff: Option<Handoff>,
+    /// The connection the worker writes on ([`crate::store::writer`]), for whoever
+    /// enqueues a lot to write on too, taking turns with the worker rather than meeting
+    /// it at SQLite's lock; `None` without a worker in this process.
+    pub writer: Option<DatabaseConnection>,
 }
 
 impl WorkerLink {
@@ -764,14 +768,18 @@ impl StopHandle {
 }
 
 impl Worker {
+    /// A worker on `db`'s database. It claims and records on a connection of its own
+    /// ([`crate::store::writer`]), which its [`WorkerLink`] offers to enqueuers.
     pub fn new(db: DatabaseConnection, transport: Transport, settings: WorkerSettings) -> Self {
+        let db = crate::store::writer(&db);
         Self {
-            db,
+            db: db.clone(),
             transport,
             settings,
             link: WorkerLink {
                 wake: Arc::new(Notify::new()),
                 handoff: Some(Handoff::default()),
+                writer: Some(db),
             },
         }
     }
