@@ -98,6 +98,11 @@ pub struct Settings {
     /// How often an idle worker looks for messages another process enqueued, in ms.
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
+    /// Messages sent whose sending is not recorded yet, at most: the senders go on while
+    /// the outcomes wait for their commit. A crash can send these again (with the same
+    /// Message-ID), no others.
+    #[serde(default = "default_outbox_max_unrecorded")]
+    pub outbox_max_unrecorded: u32,
     /// The address delegates reach hoinghi at (`https://hoinghi.sogd.example`), for the
     /// reply links in invitations and the calendar feed URLs; `http://{bind}` by default.
     #[serde(default)]
@@ -165,6 +170,9 @@ fn default_outbox_lease_ms() -> u64 {
 fn default_outbox_poll_ms() -> u64 {
     1_000
 }
+fn default_outbox_max_unrecorded() -> u32 {
+    64
+}
 fn default_invitation_update_window_ms() -> u64 {
     60_000
 }
@@ -198,6 +206,7 @@ impl Default for Settings {
             outbox_retry_ms: default_outbox_retry_ms(),
             outbox_lease_ms: default_outbox_lease_ms(),
             outbox_poll_ms: default_outbox_poll_ms(),
+            outbox_max_unrecorded: default_outbox_max_unrecorded(),
             public_url: None,
             invitation_update_window_ms: default_invitation_update_window_ms(),
         }
@@ -259,6 +268,7 @@ impl Settings {
             "outbox_retry_ms",
             "outbox_lease_ms",
             "outbox_poll_ms",
+            "outbox_max_unrecorded",
             "public_url",
             "invitation_update_window_ms",
         ];
@@ -342,6 +352,7 @@ impl Settings {
             retry: Duration::from_millis(self.outbox_retry_ms.max(100)),
             lease: Duration::from_millis(self.outbox_lease_ms.max(1000)),
             poll: Duration::from_millis(self.outbox_poll_ms.max(10)),
+            max_unrecorded: self.outbox_max_unrecorded.max(1) as usize,
         }
     }
 

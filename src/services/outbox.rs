@@ -18,8 +18,10 @@
 //!
 //! A worker runs three kinds of tasks: one claims rows into a bounded channel, `concurrency`
 //! senders take from it (paced to `rate_per_second`), one records the outcomes in batches.
-//! A sender takes its next message only once the outcome of its last one is recorded, so
-//! that a crash can repeat at most `concurrency` messages.
+//! At most `max_unrecorded` messages are sent and not yet recorded: a sender starts a
+//! message only under that bound, so that a crash can repeat at most that many. Below it
+//! the senders go on while outcomes wait for their commit (on SQLite, behind a sync's
+//! batch that holds the one write lock for tens of milliseconds).
 //!
 //! Whoever enqueues in the worker's own process reaches it through a [`WorkerLink`]: it
 //! wakes the worker after a commit, and hands it the messages just committed with their
@@ -38,7 +40,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 use serde::Serialize;
-use tokio::sync::{Mutex, Notify, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 use utoipa::ToSchema;
 
@@ -58,6 +60,9 @@ pub struct WorkerSettings {
     pub retry: Duration,
     pub lease: Duration,
     pub poll: Duration,
+    /// Messages sent whose outcome is not recorded yet, at most (what a crash can send
+    /// again).
+    pub max_unrecorded: usize,
 }
 
 impl Default for WorkerSettings {
@@ -596,7 +601,7 @@ pub fn backoff(retry: Duration, attempts: i32) -> Duration {
 /// Writes `outcomes`, takes back expired rows if `reclaim` (after the outcomes: a row of
 /// this worker whose lease ran out while its outcome waited is recorded, not sent
 /// again), and takes up to `room` more rows; in one transaction, so one commit (one
-/// `fsync` on SQLite), which the senders waiting for their outcomes wait for.
+/// `fsync` on SQLite), which gives the senders back their room for unrecorded messages.
 async fn record_and_claim(
     db: &DatabaseConnection,
     s: &WorkerSettings,
@@ -808,23 +813,31 @@ impl Worker {
         };
         let (work_tx, work_rx) = mpsc::channel::<Claimed>((s.concurrency * 2).min(most));
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let (done_tx, mut done_rx) =
-            mpsc::channel::<(Outcome, Option<oneshot::Sender<()>>)>(s.concurrency * 4);
+        // A sender holds a permit from before it takes a message until its outcome is
+        // recorded (the recorder drops it then).
+        let unrecorded = Arc::new(Semaphore::new(s.max_unrecorded.max(1)));
+        let (done_tx, mut done_rx) = mpsc::channel::<(Outcome, Option<OwnedSemaphorePermit>)>(
+            s.max_unrecorded.max(s.concurrency) + s.concurrency,
+        );
         let pace = Arc::new(Pace::new(s.rate_per_second));
         // A send must start this long before its lease ends (half the lease).
         let margin = i64::try_from(s.lease.as_millis() / 2).unwrap_or(i64::MAX / 4);
 
         let mut senders = Vec::with_capacity(s.concurrency);
         for _ in 0..s.concurrency {
-            let (rx, done, transport, pace, stop) = (
+            let (rx, done, transport, pace, stop, unrecorded) = (
                 work_rx.clone(),
                 done_tx.clone(),
                 self.transport.clone(),
                 pace.clone(),
                 stop.clone(),
+                unrecorded.clone(),
             );
             senders.push(tokio::spawn(async move {
                 loop {
+                    let Ok(permit) = unrecorded.clone().acquire_owned().await else {
+                        break;
+                    };
                     let Some(mut m) = rx.lock().await.recv().await else {
                         break;
                     };
@@ -870,14 +883,12 @@ impl Worker {
                         lease: m.lease_until_ms,
                         what,
                     };
-                    // Wait until the outcome is recorded before taking the next message:
-                    // so at most `concurrency` messages are ever sent and not yet marked,
-                    // and only those can go out again after a crash.
-                    let (ack, recorded) = oneshot::channel();
-                    if done.send((outcome, Some(ack))).await.is_err() {
+                    // The permit goes with the outcome, and comes back once it is
+                    // recorded: at most `max_unrecorded` messages are ever sent and not
+                    // yet marked, and only those can go out again after a crash.
+                    if done.send((outcome, Some(permit))).await.is_err() {
                         break;
                     }
-                    recorded.await.ok();
                 }
             }));
         }
@@ -891,7 +902,7 @@ impl Worker {
         let mut orphaned = false;
         let mut work_tx = Some(work_tx);
         let mut batch: Vec<Outcome> = Vec::with_capacity(256);
-        let mut acks: Vec<oneshot::Sender<()>> = Vec::with_capacity(256);
+        let mut acks: Vec<OwnedSemaphorePermit> = Vec::with_capacity(256);
         let mut last_reclaim = Instant::now() - s.lease;
         loop {
             // 1. Record every outcome that has arrived, in one transaction.
@@ -945,9 +956,8 @@ impl Worker {
             let rows = if recorded {
                 let rows = record_or_give_up(&self.db, &s, &batch, reclaim, room, &handoff).await;
                 batch.clear();
-                for ack in acks.drain(..) {
-                    ack.send(()).ok();
-                }
+                // Their senders may start as many messages again.
+                acks.clear();
                 rows
             } else if room > 0 {
                 if reclaim {
