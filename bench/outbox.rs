@@ -250,6 +250,7 @@ async fn main() {
     .expect("a send");
     let enqueued = t.elapsed();
     let messages = usize::try_from(sent.enqueued).expect("count");
+    let sent_by_then = outbox::counts(&db, None).await.expect("counts").sent;
     // Done when no message is pending or sending: a lookup in the worker's own index
     // (state, due_ms), so that watching costs the database next to nothing (counting
     // 10,000 rows by state every few milliseconds would not).
@@ -305,7 +306,7 @@ async fn main() {
     );
     let first = first_batch.lock().expect("lock").unwrap_or_default();
     println!(
-        "hoinghi:  {messages} messages (avg {size} bytes): first batch enqueued at {:.2} s, all enqueued at {:.2} s, all sent and marked at {e2e:.2} s = {:.0} msg/s end to end",
+        "hoinghi:  {messages} messages (avg {size} bytes): first batch enqueued at {:.2} s, all enqueued at {:.2} s ({sent_by_then} sent by then), all sent and marked at {e2e:.2} s = {:.0} msg/s end to end",
         first.as_secs_f64(),
         enqueued.as_secs_f64(),
         messages as f64 / e2e

@@ -106,25 +106,22 @@ const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
 /// bytes at a time through `fmt::Write` with a UTF-8 check of each line.
 fn base64(text: &str) -> Body {
     // Every LF not after a CR gets one (a CR is ASCII: never part of a longer letter).
-    let bare = text
-        .as_bytes()
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\n' && (i == 0 || text.as_bytes()[i - 1] != b'\r'))
-        .count();
-    let crlf: std::borrow::Cow<'_, [u8]> = if bare == 0 {
-        text.as_bytes().into()
-    } else {
-        let mut out = Vec::with_capacity(text.len() + bare);
-        let mut prev = 0u8;
-        for &b in text.as_bytes() {
-            if b == b'\n' && prev != b'\r' {
-                out.push(b'\r');
+    let bytes = text.as_bytes();
+    let bare = |&at: &usize| at == 0 || bytes[at - 1] != b'\r';
+    let lfs = || memchr::memchr_iter(b'\n', bytes).filter(bare);
+    let crlf: std::borrow::Cow<'_, [u8]> = match lfs().count() {
+        0 => bytes.into(),
+        n => {
+            let mut out = Vec::with_capacity(bytes.len() + n);
+            let mut from = 0;
+            for at in lfs() {
+                out.extend_from_slice(&bytes[from..at]);
+                out.extend_from_slice(b"\r");
+                from = at;
             }
-            out.push(b);
-            prev = b;
+            out.extend_from_slice(&bytes[from..]);
+            out.into()
         }
-        out.into()
     };
     let mut out = Vec::new();
     base64_lines(&crlf, &mut out);

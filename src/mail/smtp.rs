@@ -305,7 +305,8 @@ impl std::fmt::Display for Content<'_> {
             f.write_str(".")?;
         }
         let mut from = 0;
-        for (at, _) in text.match_indices("\r\n.") {
+        // memchr's vectorised search: `str::match_indices` was 4 % of the CPU of a send.
+        for at in memchr::memmem::find_iter(text.as_bytes(), b"\r\n.") {
             f.write_str(&text[from..at + 2])?;
             f.write_str(".")?;
             from = at + 2;
