@@ -99,8 +99,10 @@ pub struct Settings {
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
     /// Messages sent whose sending is not recorded yet, at most: the senders go on while
-    /// the outcomes wait for their commit. A crash can send these again (with the same
-    /// Message-ID), no others.
+    /// the outcomes wait for their commit, and the worker claims as many rows at a time.
+    /// A crash can send these again (with the same Message-ID, which a calendar takes as
+    /// the same invitation), no others. 256 by default: with 64, a send of 10,000 went
+    /// a quarter slower on SQLite (bench/README.md).
     #[serde(default = "default_outbox_max_unrecorded")]
     pub outbox_max_unrecorded: u32,
     /// The address delegates reach hoinghi at (`https://hoinghi.sogd.example`), for the
@@ -171,7 +173,7 @@ fn default_outbox_poll_ms() -> u64 {
     1_000
 }
 fn default_outbox_max_unrecorded() -> u32 {
-    64
+    256
 }
 fn default_invitation_update_window_ms() -> u64 {
     60_000

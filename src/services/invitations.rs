@@ -755,6 +755,25 @@ mod tests {
         s.parse().expect("instant")
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_builder_thread_lowers_its_own_priority_only() {
+        use rustix::process::getpriority_process;
+        let nice = || getpriority_process(Some(rustix::thread::gettid())).expect("nice");
+        let ours = nice();
+        let (before, after) = std::thread::spawn(move || {
+            let before = nice();
+            in_background();
+            (before, nice())
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(before, ours);
+        assert_eq!(after, (ours + BUILD_NICE).min(19));
+        // The thread that called it only: this one runs as before.
+        assert_eq!(nice(), ours);
+    }
+
     fn conference(starts: &str, ends: &str) -> conference::Model {
         let now = crate::store::now();
         conference::Model {
@@ -1341,7 +1360,10 @@ impl FanOut {
                 let handles: Vec<_> = parts
                     .into_iter()
                     .map(|part| {
-                        scope.spawn(move || part.into_iter().map(build).collect::<Vec<_>>())
+                        scope.spawn(move || {
+                            in_background();
+                            part.into_iter().map(build).collect::<Vec<_>>()
+                        })
                     })
                     .collect();
                 handles
@@ -1898,6 +1920,30 @@ pub fn build(
         u.messages = out.per_unit.get(&u.unit_id).copied().unwrap_or(0);
     }
     Ok(out)
+}
+
+/// How much lower than the rest of the process the threads that build messages run (a
+/// `nice` value): they take whatever CPU the senders, the SQLite writer and the web
+/// requests leave, all of it when those wait.
+const BUILD_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority by [`BUILD_NICE`] (Linux keeps one per
+/// thread). Only for a thread that ends with its work, never one of a runtime's, which
+/// would keep it. Building the messages of a large send takes both cores of a small
+/// server; at the same priority, the worker and the writer that commit and send the
+/// batches already built got a turn only now and then, and sent a tenth of them by the
+/// time the last was built (bench/README.md). Where the system refuses, the thread goes
+/// on as it is.
+fn in_background() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let lower = getpriority_process(me).map_or(BUILD_NICE, |n| (n + BUILD_NICE).min(19));
+        if let Err(e) = setpriority_process(me, lower) {
+            tracing::debug!(error = %e, "cannot lower the priority of a thread building messages");
+        }
+    }
 }
 
 /// The message of `mail` as the outbox keeps it: MIME-encoded, then compressed

@@ -21,7 +21,8 @@
 //! At most `max_unrecorded` messages are sent and not yet recorded: a sender starts a
 //! message only under that bound, so that a crash can repeat at most that many. Below it
 //! the senders go on while outcomes wait for their commit (on SQLite, behind a sync's
-//! batch that holds the one write lock for tens of milliseconds).
+//! batch that holds the one write lock for tens of milliseconds), and the claimer takes
+//! as many rows at a time.
 //!
 //! Whoever enqueues in the worker's own process reaches it through a [`WorkerLink`]: it
 //! wakes the worker after a commit, and hands it the messages just committed with their
@@ -811,7 +812,13 @@ impl Worker {
             0 => usize::MAX,
             r => ((u64::from(r) * s.lease.as_secs() / 2) as usize).max(1),
         };
-        let (work_tx, work_rx) = mpsc::channel::<Claimed>((s.concurrency * 2).min(most));
+        // Room for as many messages as the senders may have unrecorded: while a sync
+        // enqueues, the worker gets the SQLite writer once per batch (tens of
+        // milliseconds), and what it claims then must keep the senders busy until the
+        // next time (with twice `concurrency` only, 10,000 invitations went out at a
+        // tenth of the pace until the enqueueing ended).
+        let room = (s.concurrency * 2).max(s.max_unrecorded);
+        let (work_tx, work_rx) = mpsc::channel::<Claimed>(room.min(most));
         let work_rx = Arc::new(Mutex::new(work_rx));
         // A sender holds a permit from before it takes a message until its outcome is
         // recorded (the recorder drops it then).
