@@ -2240,6 +2240,22 @@ async fn commit_batch(
 ) -> Result<Option<Committed>> {
     use crate::store::invitation_sync;
     use sea_orm::TransactionTrait;
+    // Everything the transaction writes is built first: it holds SQLite's one writer, which
+    // the outbox worker waits for meanwhile, only as long as it takes to run it.
+    let uids: Vec<String> = batch
+        .messages
+        .iter()
+        .filter_map(|m| m.uid.clone())
+        .collect();
+    let cancellations = batch
+        .messages
+        .iter()
+        .filter(|m| m.method == Some(Method::Cancel))
+        .count();
+    let offered = batch.messages.len() as u64;
+    let backend = db.get_database_backend();
+    let messages = crate::services::outbox::ToEnqueue::new(backend, batch.messages);
+    let ledger = ledger::statements(backend, id, batch.ledger);
     let txn = db.begin().await?;
     hold_conference(&txn, id).await?;
     let mine = sea_orm::Condition::all()
@@ -2276,20 +2292,11 @@ async fn commit_batch(
     if matches!(status, None | Some(ConferenceStatus::Draft)) {
         return Ok(None);
     }
-    let uids: Vec<String> = batch
-        .messages
-        .iter()
-        .filter_map(|m| m.uid.clone())
-        .collect();
-    let cancellations = batch
-        .messages
-        .iter()
-        .filter(|m| m.method == Some(Method::Cancel))
-        .count();
-    let offered = batch.messages.len() as u64;
     let superseded = crate::services::outbox::supersede(&txn, &uids).await?;
-    let enqueued = crate::services::outbox::enqueue_keeping(&txn, batch.messages).await?;
-    ledger::write(&txn, id, batch.ledger).await?;
+    let enqueued = messages.run(&txn).await?;
+    for statement in ledger {
+        txn.execute_raw(statement).await?;
+    }
     txn.commit().await?;
     let added = enqueued.added;
     enqueued.hand_to(worker);

@@ -331,7 +331,22 @@ pub async fn write(
     conference_id: i64,
     writes: Vec<Write>,
 ) -> Result<()> {
+    for statement in statements(db.get_database_backend(), conference_id, writes) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`write`], built apart (before a transaction, so that it holds the
+/// database no longer than it takes to run them).
+pub fn statements(
+    backend: sea_orm::DbBackend,
+    conference_id: i64,
+    writes: Vec<Write>,
+) -> Vec<sea_orm::Statement> {
     use sea_orm::ActiveValue::{NotSet, Set};
+    use sea_orm::QueryTrait;
+    let mut out = Vec::new();
     let now = crate::store::now();
     let (reset, keep): (Vec<Write>, Vec<Write>) = writes.into_iter().partition(|w| w.reset_reply);
     for (rows, reset_reply) in [(reset, true), (keep, false)] {
@@ -373,15 +388,15 @@ pub async fn write(
                 created_at: Set(now),
                 updated_at: Set(now),
             });
-            invitation::Entity::insert_many(models)
+            let insert = invitation::Entity::insert_many(models)
                 .on_conflict(
                     OnConflict::column(invitation::Column::Uid)
                         .update_columns(columns.clone())
                         .to_owned(),
                 )
-                .exec_without_returning(db)
-                .await?;
+                .into_query();
+            out.push(backend.build(&insert));
         }
     }
-    Ok(())
+    out
 }

@@ -38,7 +38,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait, Value,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -245,75 +245,109 @@ pub async fn enqueue_keeping(
     db: &impl ConnectionTrait,
     messages: Vec<NewMessage>,
 ) -> Result<Enqueued> {
-    let now = crate::store::now();
-    let due = now_ms();
-    let mut done = Enqueued::default();
-    let mut rows = messages.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut bodies: HashMap<String, (Vec<u8>, Option<Vec<u8>>)> = HashMap::new();
-        let chunk: Vec<outbox::ActiveModel> = rows
-            .by_ref()
-            .take(INSERT_CHUNK)
-            .map(|m| {
-                bodies.insert(m.message_id.clone(), (m.packed, m.raw));
-                use sea_orm::ActiveValue::{NotSet, Set};
-                outbox::ActiveModel {
-                    id: NotSet,
-                    message_id: Set(m.message_id),
-                    conference_id: Set(m.conference_id),
-                    unit_id: Set(m.unit_id),
-                    delegate_id: Set(m.delegate_id),
-                    kind: Set(m.kind),
-                    method: Set(m.method.map(|x| x.as_str().to_owned())),
-                    sequence: Set(i32::try_from(m.sequence).unwrap_or(i32::MAX)),
-                    uid: Set(m.uid),
-                    sender: Set(m.sender),
-                    recipient: Set(m.recipient),
-                    subject: Set(m.subject),
-                    state: Set(OutboxState::Pending),
-                    attempts: Set(0),
-                    due_ms: Set(due),
-                    lease_until_ms: Set(None),
-                    last_error: Set(None),
-                    sent_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-            })
-            .collect();
-        // The rows added (a message there already is skipped, and keeps its own bytes).
-        let ids: Vec<(i64, String)> = match outbox::Entity::insert_many(chunk)
-            .on_conflict_do_nothing_on([outbox::Column::MessageId])
-            .exec_with_returning_many(db)
-            .await?
-        {
-            sea_orm::TryInsertResult::Inserted(rows) => {
-                rows.into_iter().map(|r| (r.id, r.message_id)).collect()
-            }
-            sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => Vec::new(),
-        };
-        done.added += ids.len() as u64;
-        let mut body_rows: Vec<outbox_body::ActiveModel> = Vec::with_capacity(ids.len());
-        for (id, message_id) in ids {
-            let Some((packed, raw)) = bodies.remove(&message_id) else {
-                continue;
-            };
-            body_rows.push(outbox_body::ActiveModel {
-                outbox_id: sea_orm::ActiveValue::Set(id),
-                raw: sea_orm::ActiveValue::Set(packed),
+    ToEnqueue::new(db.get_database_backend(), messages)
+        .run(db)
+        .await
+}
+
+/// Messages to add to the outbox, their statements built: [`ToEnqueue::new`] before the
+/// transaction, so that it holds SQLite's one writer no longer than it takes to run them.
+pub struct ToEnqueue {
+    chunks: Vec<ToInsert>,
+}
+
+struct ToInsert {
+    /// `INSERT … ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id`.
+    rows: Statement,
+    /// By Message-ID: the bytes as kept, and as sent when the message carries them.
+    bodies: HashMap<String, (Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl ToEnqueue {
+    pub fn new(backend: DbBackend, messages: Vec<NewMessage>) -> Self {
+        let now = crate::store::now();
+        let due = now_ms();
+        let mut chunks = Vec::new();
+        let mut rows = messages.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut bodies = HashMap::new();
+            let chunk: Vec<outbox::ActiveModel> = rows
+                .by_ref()
+                .take(INSERT_CHUNK)
+                .map(|m| {
+                    bodies.insert(m.message_id.clone(), (m.packed, m.raw));
+                    use sea_orm::ActiveValue::{NotSet, Set};
+                    outbox::ActiveModel {
+                        id: NotSet,
+                        message_id: Set(m.message_id),
+                        conference_id: Set(m.conference_id),
+                        unit_id: Set(m.unit_id),
+                        delegate_id: Set(m.delegate_id),
+                        kind: Set(m.kind),
+                        method: Set(m.method.map(|x| x.as_str().to_owned())),
+                        sequence: Set(i32::try_from(m.sequence).unwrap_or(i32::MAX)),
+                        uid: Set(m.uid),
+                        sender: Set(m.sender),
+                        recipient: Set(m.recipient),
+                        subject: Set(m.subject),
+                        state: Set(OutboxState::Pending),
+                        attempts: Set(0),
+                        due_ms: Set(due),
+                        lease_until_ms: Set(None),
+                        last_error: Set(None),
+                        sent_at: Set(None),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    }
+                })
+                .collect();
+            // The id and the Message-ID of the rows added only: `exec_with_returning_many`
+            // would return every column, each decoded into a model.
+            let mut insert = outbox::Entity::insert_many(chunk)
+                .on_conflict_do_nothing_on([outbox::Column::MessageId])
+                .into_query();
+            insert.returning(
+                sea_orm::sea_query::Query::returning()
+                    .columns([outbox::Column::Id, outbox::Column::MessageId]),
+            );
+            chunks.push(ToInsert {
+                rows: backend.build(&insert),
+                bodies,
             });
-            if let Some(raw) = raw {
-                done.handed.push((id, message_id, raw));
+        }
+        Self { chunks }
+    }
+
+    /// Runs the statements, inside the caller's transaction.
+    pub async fn run(self, db: &impl ConnectionTrait) -> Result<Enqueued> {
+        let mut done = Enqueued::default();
+        for ToInsert { rows, mut bodies } in self.chunks {
+            // The rows added (a message there already is skipped, and keeps its own bytes).
+            let mut body_rows: Vec<outbox_body::ActiveModel> = Vec::new();
+            for row in db.query_all_raw(rows).await? {
+                let id: i64 = row.try_get("", "id")?;
+                let message_id: String = row.try_get("", "message_id")?;
+                done.added += 1;
+                let Some((packed, raw)) = bodies.remove(&message_id) else {
+                    continue;
+                };
+                body_rows.push(outbox_body::ActiveModel {
+                    outbox_id: sea_orm::ActiveValue::Set(id),
+                    raw: sea_orm::ActiveValue::Set(packed),
+                });
+                if let Some(raw) = raw {
+                    done.handed.push((id, message_id, raw));
+                }
+            }
+            if !body_rows.is_empty() {
+                outbox_body::Entity::insert_many(body_rows)
+                    .on_conflict_do_nothing_on([outbox_body::Column::OutboxId])
+                    .exec_without_returning(db)
+                    .await?;
             }
         }
-        if !body_rows.is_empty() {
-            outbox_body::Entity::insert_many(body_rows)
-                .on_conflict_do_nothing_on([outbox_body::Column::OutboxId])
-                .exec_without_returning(db)
-                .await?;
-        }
+        Ok(done)
     }
-    Ok(done)
 }
 
 /// Drops the invitations (REQUEST) not sent yet (pending, or failed) that carry one of
