@@ -98,7 +98,7 @@ const LINE: usize = 76;
 const FEWEST_LINES: usize = 2;
 
 /// `raw` with its runs of base64 lines decoded, or `None` when it has none (or is too
-/// large for the format's lengths). A run is lines of 76 base64 characters but the last
+/// large for the format's lengths) and can be kept as it is. A run is lines of 76 base64 characters but the last
 /// one, which may be shorter, joined by CRLF, as MIME bodies are written. Each line is
 /// decoded on its own, and only if it is base64 as the encoder writes it (padding at the
 /// end of the run only, no stray bits: `STANDARD`'s canonical decoding); so a run comes
@@ -158,7 +158,9 @@ fn unfold(raw: &[u8]) -> Option<Vec<u8>> {
         // On past the run, or the line that is not base64.
         at = (line_end(raw, end) + 2).min(raw.len()).max(at);
     }
-    if !any {
+    // Bytes that start as this format does go in it even without base64, or `unpack`
+    // would read them as it (no message does: it starts with a header name).
+    if !any && !raw.starts_with(&UNFOLDED) {
         return None;
     }
     piece(&mut out, LITERAL, &raw[kept..]);
@@ -204,7 +206,8 @@ fn fold(inner: &[u8]) -> std::io::Result<Vec<u8>> {
     while at < inner.len() {
         let tag = inner[at];
         let len = read_u32(at + 1).ok_or_else(damaged)?;
-        let bytes = inner.get(at + 5..at + 5 + len).ok_or_else(damaged)?;
+        let end = (at + 5).checked_add(len).ok_or_else(damaged)?;
+        let bytes = inner.get(at + 5..end).ok_or_else(damaged)?;
         match tag {
             LITERAL => out.extend_from_slice(bytes),
             BASE64 => crate::mail::base64_lines(bytes, &mut out),
@@ -242,6 +245,10 @@ mod tests {
         let mut damaged = stored.clone();
         damaged.truncate(stored.len() / 2);
         assert!(unpack(&damaged).is_err());
+        // Bytes that start as the unfolded format does, without any base64.
+        for raw in [&b"\x006"[..], b"\x006hello\r\n", b"\x00"] {
+            assert_eq!(unpack(&pack(raw).expect("packs")).expect("unpacks"), raw);
+        }
     }
 
     /// An invitation as `mail::build` writes it: text, HTML and the calendar twice, each
@@ -313,7 +320,10 @@ mod tests {
         wrong_tag[UNFOLDED.len() + 4] = b'X';
         let mut cut = unfolded.clone();
         cut.truncate(unfolded.len() - 3);
-        for inner in [wrong_total, wrong_tag, cut] {
+        // A piece that says it is longer than anything.
+        let mut too_long = unfolded.clone();
+        too_long[UNFOLDED.len() + 5..UNFOLDED.len() + 9].copy_from_slice(&[0xFF; 4]);
+        for inner in [wrong_total, wrong_tag, cut, too_long] {
             let stored = zstd::bulk::compress(&inner, 1).expect("compresses");
             assert!(unpack(&stored).is_err());
         }
@@ -337,8 +347,12 @@ mod tests {
                 0..12,
             ),
             crlf_at_end in proptest::bool::ANY,
+            format_first in proptest::bool::ANY,
         ) {
             let mut raw = pieces.join("\r\n");
+            if format_first {
+                raw.insert_str(0, "\u{0}6");
+            }
             if crlf_at_end {
                 raw.push_str("\r\n");
             }
