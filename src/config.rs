@@ -99,7 +99,7 @@ pub struct Settings {
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
     /// Messages sent whose sending is not recorded yet, at most: the senders go on while
-    /// the outcomes wait for their commit, and the worker claims as many rows at a time.
+    /// the outcomes wait for their commit, and the worker claims up to as many rows.
     /// A crash can send these again (with the same Message-ID, which a calendar takes as
     /// the same invitation), no others. 256 by default: with 64, a send of 10,000 went
     /// a quarter slower on SQLite (bench/README.md).

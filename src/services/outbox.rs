@@ -21,8 +21,8 @@
 //! At most `max_unrecorded` messages are sent and not yet recorded: a sender starts a
 //! message only under that bound, so that a crash can repeat at most that many. Below it
 //! the senders go on while outcomes wait for their commit (on SQLite, behind a sync's
-//! batch that holds the one write lock for tens of milliseconds), and the claimer takes
-//! as many rows at a time.
+//! batch that holds the one write lock for tens of milliseconds), and the claimer holds
+//! up to as many rows, no more than the senders get through in about two seconds.
 //!
 //! Whoever enqueues in the worker's own process reaches it through a [`WorkerLink`]: it
 //! wakes the worker after a commit, and hands it the messages just committed with their
@@ -786,6 +786,55 @@ impl Pace {
     }
 }
 
+/// How many rows the worker may hold claimed and not yet started: twice what the senders
+/// got through in the last second (enough for about two seconds, and a claim that grows
+/// quickly from the start), between twice `concurrency` and the channel's capacity. A
+/// claimed row is out of reach of [`supersede`] (it is `sending`), so an invitation
+/// updated meanwhile still goes out before its update; with a slow server, a claim as large
+/// as with a fast one would hold such rows for minutes.
+struct Claims {
+    least: usize,
+    most: usize,
+    /// Outcomes recorded, by when, over the last second.
+    recent: VecDeque<(Instant, usize)>,
+    in_last_second: usize,
+}
+
+impl Claims {
+    const WINDOW: Duration = Duration::from_secs(1);
+
+    fn new(least: usize, most: usize) -> Self {
+        Self {
+            least: least.min(most),
+            most,
+            recent: VecDeque::new(),
+            in_last_second: 0,
+        }
+    }
+
+    /// `n` outcomes were recorded `now`.
+    fn sent(&mut self, now: Instant, n: usize) {
+        if n > 0 {
+            self.recent.push_back((now, n));
+            self.in_last_second += n;
+        }
+        while let Some(&(at, k)) = self.recent.front() {
+            if now.duration_since(at) <= Self::WINDOW {
+                break;
+            }
+            self.recent.pop_front();
+            self.in_last_second -= k;
+        }
+    }
+
+    /// How many more rows to claim, with `queued` claimed and not yet taken by a sender.
+    fn room(&self, queued: usize) -> usize {
+        (2 * self.in_last_second)
+            .clamp(self.least, self.most)
+            .saturating_sub(queued)
+    }
+}
+
 /// Sends the outbox.
 #[derive(Clone)]
 pub struct Worker {
@@ -850,9 +899,11 @@ impl Worker {
         // enqueues, the worker gets the SQLite writer once per batch (tens of
         // milliseconds), and what it claims then must keep the senders busy until the
         // next time (with twice `concurrency` only, 10,000 invitations went out at a
-        // tenth of the pace until the enqueueing ended).
-        let room = (s.concurrency * 2).max(s.max_unrecorded);
-        let (work_tx, work_rx) = mpsc::channel::<Claimed>(room.min(most));
+        // tenth of the pace until the enqueueing ended). How much of it is used follows
+        // the pace ([`Claims`]).
+        let capacity = (s.concurrency * 2).max(s.max_unrecorded).min(most);
+        let mut claims = Claims::new((s.concurrency * 2).min(capacity), capacity);
+        let (work_tx, work_rx) = mpsc::channel::<Claimed>(capacity);
         let work_rx = Arc::new(Mutex::new(work_rx));
         // A sender holds a permit from before it takes a message until its outcome is
         // recorded (the recorder drops it then).
@@ -989,7 +1040,10 @@ impl Worker {
             // 2. Record what arrived and take more rows while there is room, in one
             // transaction; then let the senders go on.
             let recorded = !batch.is_empty();
-            let room = work_tx.as_ref().map_or(0, |tx| tx.capacity());
+            claims.sent(Instant::now(), batch.len());
+            let room = work_tx
+                .as_ref()
+                .map_or(0, |tx| claims.room(capacity - tx.capacity()));
             let reclaim = room > 0 && last_reclaim.elapsed() >= s.lease / 4;
             if reclaim {
                 last_reclaim = Instant::now();
@@ -1028,7 +1082,9 @@ impl Worker {
             }
             // 3. Nothing done: wait for an outcome, a wake-up, the poll or the stop.
             if !recorded && claimed == 0 {
-                let idle = work_tx.as_ref().is_some_and(|tx| tx.capacity() > 0);
+                let idle = work_tx
+                    .as_ref()
+                    .is_some_and(|tx| claims.room(capacity - tx.capacity()) > 0);
                 tokio::select! {
                     got = done_rx.recv() => match got {
                         Some((o, ack)) => {
@@ -1091,6 +1147,32 @@ async fn record_or_give_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_follow_the_pace_of_the_last_second() {
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        let mut claims = Claims::new(16, 256);
+        // Nothing sent yet: twice the concurrency, less what is queued.
+        assert_eq!(claims.room(0), 16);
+        assert_eq!(claims.room(10), 6);
+        assert_eq!(claims.room(20), 0);
+        // A fast server: twice as many as went out in the last second, up to the
+        // capacity.
+        claims.sent(ms(0), 50);
+        claims.sent(ms(400), 50);
+        assert_eq!(claims.room(0), 200);
+        assert_eq!(claims.room(50), 150);
+        claims.sent(ms(400), 500);
+        assert_eq!(claims.room(0), 256);
+        // A second on, the first outcomes no longer count; then a slow server.
+        claims.sent(ms(1100), 0);
+        assert_eq!(claims.room(0), 256, "the two at 400 ms still count");
+        claims.sent(ms(1600), 3);
+        assert_eq!(claims.room(0), 16);
+        claims.sent(ms(1700), 10);
+        assert_eq!(claims.room(0), 26);
+    }
 
     #[test]
     fn a_handoff_gives_each_message_once_to_its_message_id_and_lets_the_oldest_go() {
