@@ -325,20 +325,9 @@ impl Ledger {
     }
 }
 
-/// Writes what the recipients' calendars hold now, in the transaction of the enqueue.
-pub async fn write(
-    db: &impl ConnectionTrait,
-    conference_id: i64,
-    writes: Vec<Write>,
-) -> Result<()> {
-    for statement in statements(db.get_database_backend(), conference_id, writes) {
-        db.execute_raw(statement).await?;
-    }
-    Ok(())
-}
-
-/// The statements of [`write`], built apart (before a transaction, so that it holds the
-/// database no longer than it takes to run them).
+/// The statements that write what the recipients' calendars hold now, to run in the
+/// transaction of the enqueue; built before it, so that it holds the database no longer
+/// than it takes to run them.
 pub fn statements(
     backend: sea_orm::DbBackend,
     conference_id: i64,

@@ -94,7 +94,7 @@ pub struct NewMessage {
     pub raw: Option<Vec<u8>>,
 }
 
-/// What [`enqueue_keeping`] added: how many, and the messages that carried their bytes as
+/// What [`ToEnqueue::run`] added: how many, and the messages that carried their bytes as
 /// sent, to hand over once the transaction is committed.
 #[derive(Debug, Default)]
 pub struct Enqueued {
@@ -236,22 +236,14 @@ fn now_ms() -> i64 {
 /// Adds `messages` to the outbox, skipping those whose Message-ID is there already;
 /// returns how many were added. Call it inside the transaction of the change.
 pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Result<u64> {
-    Ok(enqueue_keeping(db, messages).await?.added)
-}
-
-/// [`enqueue`], keeping the bytes as sent of the messages that carry them, to hand to the
-/// worker after the commit ([`Enqueued::hand_to`]).
-pub async fn enqueue_keeping(
-    db: &impl ConnectionTrait,
-    messages: Vec<NewMessage>,
-) -> Result<Enqueued> {
-    ToEnqueue::new(db.get_database_backend(), messages)
-        .run(db)
-        .await
+    let to_enqueue = ToEnqueue::new(db.get_database_backend(), messages);
+    Ok(to_enqueue.run(db).await?.added)
 }
 
 /// Messages to add to the outbox, their statements built: [`ToEnqueue::new`] before the
-/// transaction, so that it holds SQLite's one writer no longer than it takes to run them.
+/// transaction, so that it holds SQLite's one writer no longer than it takes to run them;
+/// [`ToEnqueue::run`] keeps the bytes as sent of the messages that carry them, to hand to
+/// the worker after the commit ([`Enqueued::hand_to`]).
 pub struct ToEnqueue {
     chunks: Vec<ToInsert>,
 }
