@@ -94,9 +94,10 @@ fn mailbox(field: &str, p: &Party) -> Result<Mailbox> {
     Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
 }
 
-/// The base64 lines of a body: 76 characters, 57 bytes each (RFC 2045, 6.8).
-const BASE64_LINE: usize = 76;
-const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
+/// The base64 lines of a body: 76 characters, 57 bytes each (RFC 2045, 6.8); also how
+/// `store::outbox_body` finds them again.
+pub const BASE64_LINE: usize = 76;
+pub const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
 
 /// `text` (line ends made CRLF) encoded in base64 for a part of the message: the bytes
 /// `Body::new_with_encoding(text, Base64)` makes (a unit test compares them), in one

@@ -93,8 +93,10 @@ fn invalid(what: String) -> std::io::Error {
 const UNFOLDED: [u8; 2] = [0, b'6'];
 const LITERAL: u8 = b'L';
 const BASE64: u8 = b'B';
-/// The longest line of a base64 body (RFC 2045, 6.8), and the fewest lines worth a piece.
-const LINE: usize = 76;
+// The longest line of a base64 body (as `mail::base64_lines` writes it) and the bytes it
+// holds.
+use crate::mail::{BASE64_LINE as LINE, BASE64_LINE_BYTES as LINE_BYTES};
+/// The fewest lines worth a piece.
 const FEWEST_LINES: usize = 2;
 
 /// `raw` with its runs of base64 lines decoded, or `None` when it has none (or is too
@@ -128,7 +130,7 @@ fn unfold(raw: &[u8]) -> Option<Vec<u8>> {
                 break;
             }
             let before = decoded.len();
-            decoded.resize(before + LINE / 4 * 3, 0);
+            decoded.resize(before + LINE_BYTES, 0);
             let Ok(n) = base64::engine::general_purpose::STANDARD
                 .decode_slice(line, &mut decoded[before..])
             else {
@@ -140,7 +142,7 @@ fn unfold(raw: &[u8]) -> Option<Vec<u8>> {
             end = line_end;
             at = (line_end + 2).min(raw.len());
             // A short line (or a full one with padding) ends the run.
-            if n < LINE / 4 * 3 || line_end == raw.len() {
+            if n < LINE_BYTES || line_end == raw.len() {
                 break;
             }
         }
