@@ -434,7 +434,7 @@ async fn send_test_email(settings: &Settings, to: &str) -> CliResult {
         calendar: None,
         message_id: message_id.clone(),
     };
-    let raw = crate::mail::build(&mail).map_err(describe)?.formatted();
+    let raw = crate::mail::build(&mail).map_err(describe)?.wire();
     let reply = transport
         .send(&message_id, &from, to.trim(), &raw)
         .await

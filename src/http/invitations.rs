@@ -73,7 +73,7 @@ pub async fn email(
             disposition: DispositionType::Attachment,
             parameters: vec![DispositionParam::Filename("invite.eml".into())],
         })
-        .body(message.formatted()))
+        .body(message.wire()))
 }
 
 /// `POST /conferences/{id}/invitations/preview`: who would receive what, per unit, the

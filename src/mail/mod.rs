@@ -1,5 +1,5 @@
-//! E-mail for invitations (iMIP, RFC 6047; `../shared/itip-checklist.md` points 1–7), built
-//! with lettre:
+//! E-mail for invitations (iMIP, RFC 6047; `../shared/itip-checklist.md` points 1–7): the
+//! headers by lettre, the MIME structure by [`build`]:
 //!
 //! ```text
 //! multipart/mixed
@@ -13,15 +13,13 @@
 //! A message without calendar (a unit's list of its delegates) is the alternative part
 //! alone, with its text and HTML.
 //!
-//! Names and subjects are cleaned of CR, LF and other control characters before they reach
-//! a header; lettre encodes non-ASCII text per RFC 2047. `transport` sends the built
-//! messages (SMTP, `.eml` files, or memory).
+//! Every part goes in base64. Names and subjects are cleaned of CR, LF and other control
+//! characters before they reach a header; lettre encodes non-ASCII text per RFC 2047.
+//! `transport` sends the built messages (SMTP, `.eml` files, or memory).
 pub mod smtp;
 pub mod transport;
 
-use lettre::Message;
-use lettre::message::header::{ContentDisposition, ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::Mailbox;
 
 use crate::calendar::invite::{Method, Party};
 use crate::domain::validate::FieldError;
@@ -94,39 +92,28 @@ fn mailbox(field: &str, p: &Party) -> Result<Mailbox> {
     Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
 }
 
-/// The base64 lines of a body: 76 characters, 57 bytes each (RFC 2045, 6.8); also how
-/// `store::outbox_body` finds them again.
-pub const BASE64_LINE: usize = 76;
-pub const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
+/// The base64 lines of a body: 76 characters, 57 bytes each (RFC 2045, 6.8).
+const BASE64_LINE: usize = 76;
+const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
 
-/// `text` (line ends made CRLF) encoded in base64 for a part of the message: the bytes
-/// `Body::new_with_encoding(text, Base64)` makes (a unit test compares them), in one
-/// pass each way. Written by hand because lettre's way costs a third of building a
-/// message: it adds each missing CR with `String::insert` (moving the rest of the text
-/// every time), scans the text to choose an encoding it then does not use, and encodes 57
-/// bytes at a time through `fmt::Write` with a UTF-8 check of each line.
-fn base64(text: &str) -> Body {
-    // Every LF not after a CR gets one (a CR is ASCII: never part of a longer letter).
+/// `text` with every LF not after a CR given one, appended to `out` (a CR is ASCII:
+/// never part of a longer letter). With [`base64_lines`], the bytes lettre's
+/// `Body::new_with_encoding(text, Base64)` makes (a unit test compares them), in one pass
+/// each way; written by hand because lettre adds each missing CR with `String::insert`
+/// (moving the rest of the text every time) and encodes 57 bytes at a time through
+/// `fmt::Write` with a UTF-8 check of each line.
+fn push_crlf(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
-    let bare = |&at: &usize| at == 0 || bytes[at - 1] != b'\r';
-    let lfs = || memchr::memchr_iter(b'\n', bytes).filter(bare);
-    let crlf: std::borrow::Cow<'_, [u8]> = match lfs().count() {
-        0 => bytes.into(),
-        n => {
-            let mut out = Vec::with_capacity(bytes.len() + n);
-            let mut from = 0;
-            for at in lfs() {
-                out.extend_from_slice(&bytes[from..at]);
-                out.extend_from_slice(b"\r");
-                from = at;
-            }
-            out.extend_from_slice(&bytes[from..]);
-            out.into()
+    out.reserve(bytes.len() + bytes.len() / 32);
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        if at == 0 || bytes[at - 1] != b'\r' {
+            out.extend_from_slice(&bytes[from..at]);
+            out.extend_from_slice(b"\r");
+            from = at;
         }
-    };
-    let mut out = Vec::new();
-    base64_lines(&crlf, &mut out);
-    Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
+    }
+    out.extend_from_slice(&bytes[from..]);
 }
 
 /// Appends `bytes` to `out` in base64, in lines of 76 characters joined by CRLF, the last
@@ -155,68 +142,234 @@ pub fn base64_lines(bytes: &[u8], out: &mut Vec<u8>) {
     out.truncate(at);
 }
 
+/// The length of [`base64_lines`]'s output for `n` bytes.
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4 + 2 * n.div_ceil(BASE64_LINE_BYTES).saturating_sub(1)
+}
+
+/// A message as [`build`] makes it: the bytes that go on the wire as they are (headers,
+/// boundaries), and the bodies that go in base64, kept as what they encode.
+/// `store::outbox_body` keeps it so without decoding anything, and [`Built::wire`] gives
+/// the bytes as sent.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// Every piece's bytes, one after another (a body sent twice is here once).
+    bytes: Vec<u8>,
+    /// In order: whether the piece goes in base64, and where its bytes are.
+    pieces: Vec<(bool, std::ops::Range<usize>)>,
+}
+
+/// A piece of a [`Built`] message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Bytes that go on the wire as they are.
+    AsIs(&'a [u8]),
+    /// Bytes that go on the wire in base64 lines ([`base64_lines`]).
+    Base64(&'a [u8]),
+}
+
+impl Built {
+    fn new() -> Self {
+        Self {
+            bytes: Vec::with_capacity(16 << 10),
+            pieces: Vec::with_capacity(16),
+        }
+    }
+
+    /// The start of the piece being written, if it is bytes as they are.
+    fn open(&mut self) -> usize {
+        match self.pieces.last() {
+            Some((false, r)) if r.end == self.bytes.len() => r.start,
+            _ => self.bytes.len(),
+        }
+    }
+
+    /// Appends bytes that go on the wire as they are.
+    fn push(&mut self, bytes: &[u8]) {
+        let start = self.open();
+        self.bytes.extend_from_slice(bytes);
+        self.close_as_is(start);
+    }
+
+    /// Appends text that goes on the wire as it is.
+    fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let start = self.open();
+        // Writing into a `Vec` cannot fail.
+        let _ = std::io::Write::write_fmt(&mut self.bytes, args);
+        self.close_as_is(start);
+    }
+
+    fn close_as_is(&mut self, start: usize) {
+        let end = self.bytes.len();
+        match self.pieces.last_mut() {
+            Some((false, r)) if r.start == start => r.end = end,
+            _ => self.pieces.push((false, start..end)),
+        }
+    }
+
+    /// Appends a body that goes in base64 (its line ends made CRLF); returns where its
+    /// bytes are, to send it again ([`Built::push_base64_again`]).
+    fn push_base64(&mut self, text: &str) -> std::ops::Range<usize> {
+        let start = self.bytes.len();
+        push_crlf(text, &mut self.bytes);
+        let r = start..self.bytes.len();
+        self.pieces.push((true, r.clone()));
+        r
+    }
+
+    fn push_base64_again(&mut self, r: std::ops::Range<usize>) {
+        self.pieces.push((true, r));
+    }
+
+    /// Its pieces, in order.
+    pub fn pieces(&self) -> impl Iterator<Item = Piece<'_>> {
+        self.pieces.iter().map(|(base64, r)| {
+            let bytes = &self.bytes[r.clone()];
+            if *base64 {
+                Piece::Base64(bytes)
+            } else {
+                Piece::AsIs(bytes)
+            }
+        })
+    }
+
+    /// The length of the message as sent.
+    pub fn wire_len(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|(base64, r)| {
+                if *base64 {
+                    base64_len(r.len())
+                } else {
+                    r.len()
+                }
+            })
+            .sum()
+    }
+
+    /// The message as sent. A body sent twice (the calendar) is encoded once.
+    pub fn wire(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.wire_len());
+        let mut last: Option<(std::ops::Range<usize>, std::ops::Range<usize>)> = None;
+        for (base64, r) in &self.pieces {
+            if !base64 {
+                out.extend_from_slice(&self.bytes[r.clone()]);
+                continue;
+            }
+            match &last {
+                Some((from, to)) if from == r => out.extend_from_within(to.clone()),
+                _ => {
+                    let at = out.len();
+                    base64_lines(&self.bytes[r.clone()], &mut out);
+                    last = Some((r.clone(), at..out.len()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Part headers, the same for every message.
+const TEXT_PART: &[u8] =
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+const HTML_PART: &[u8] =
+    b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+const ATTACHMENT_PART: &[u8] = b"Content-Type: application/ics; name=\"invite.ics\"\r\n\
+Content-Disposition: attachment; filename=\"invite.ics\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n";
+
 /// Builds the message. The calendar's METHOD must be the `method=` of its Content-Type
 /// (Outlook rejects a mismatch): a mismatch is an internal error, never sent.
-pub fn build(i: &Invitation) -> Result<Message> {
-    // Every part in base64, not the quoted-printable lettre chooses for text that is
-    // mostly ASCII (the HTML, the calendar): Vietnamese puts a multi-byte letter in most
-    // words, each three characters in quoted-printable, so base64 is the shorter (for an
-    // invitation, 4.1 KB against 5.0 KB of HTML, 4.0 KB against 4.5 KB of calendar) and
-    // far quicker to encode.
-    let html = SinglePart::builder()
-        .header(ContentType::TEXT_HTML)
-        .body(base64(&i.html));
-    let text = SinglePart::builder()
-        .header(ContentType::TEXT_PLAIN)
-        .body(base64(&i.text));
-    let words = MultiPart::alternative().singlepart(text).singlepart(html);
-    let head = Message::builder()
-        .from(mailbox("from", &i.from)?)
-        .to(mailbox("email", &i.to)?)
-        .subject(header_text(&i.subject))
-        .message_id(Some(format!("<{}>", header_text(&i.message_id))));
-    let Some(cal) = &i.calendar else {
-        return head
-            .multipart(words)
-            .map_err(|e| Error::Internal(format!("cannot build the e-mail: {e}")));
+///
+/// The headers of the message are lettre's (RFC 2047 encoding of names and subject,
+/// folding); the MIME structure is written here, the same for every message of a shape.
+/// lettre's builder took a third of the time of building a message: it parses the From
+/// and To it was just given back out of their header text (with `nom`) to make an SMTP
+/// envelope we do not use, formats each part into a buffer of its own and copies it into
+/// its parent's, and chooses an encoding for each body by scanning it. Every part goes in
+/// base64, not the quoted-printable lettre would choose for text that is mostly ASCII
+/// (the HTML, the calendar): Vietnamese puts a multi-byte letter in most words, each
+/// three characters in quoted-printable, so base64 is the shorter (for an invitation,
+/// 4.1 KB against 5.0 KB of HTML, 4.0 KB against 4.5 KB of calendar) and far quicker to
+/// encode. The boundaries are made of the Message-ID's hash and a `-`, which no base64
+/// line holds, so no body can hold a boundary line.
+pub fn build(i: &Invitation) -> Result<Built> {
+    use lettre::message::header::{self, Headers};
+    let mut head = Headers::with_capacity(7);
+    head.set(header::From::from(lettre::message::Mailboxes::from(
+        mailbox("from", &i.from)?,
+    )));
+    head.set(header::To::from(lettre::message::Mailboxes::from(mailbox(
+        "email", &i.to,
+    )?)));
+    head.set(header::Subject::from(header_text(&i.subject)));
+    head.set(header::MessageId::from(format!(
+        "<{}>",
+        header_text(&i.message_id)
+    )));
+    head.set(header::MIME_VERSION_1_0);
+    head.set(header::Date::now());
+    let calendar_type = match &i.calendar {
+        None => None,
+        Some(cal) => {
+            let method_line = format!("\r\nMETHOD:{}\r\n", cal.method.as_str());
+            if !cal.ics.contains(&method_line) {
+                return Err(Error::Internal(format!(
+                    "the calendar's METHOD is not {}",
+                    cal.method.as_str()
+                )));
+            }
+            Some(format!(
+                "Content-Type: text/calendar; charset=utf-8; method={}\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n",
+                cal.method.as_str()
+            ))
+        }
     };
-    let method_line = format!("\r\nMETHOD:{}\r\n", cal.method.as_str());
-    if !cal.ics.contains(&method_line) {
-        return Err(Error::Internal(format!(
-            "the calendar's METHOD is not {}",
-            cal.method.as_str()
-        )));
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        i.message_id.hash(&mut h);
+        h.finish()
+    };
+    let alternative = format!("hoinghi-alt-{hash:016x}");
+    let mixed = format!("hoinghi-mixed-{hash:016x}");
+
+    let mut m = Built::new();
+    m.push_fmt(format_args!("{head}"));
+    if calendar_type.is_some() {
+        m.push_fmt(format_args!(
+            "Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n--{mixed}\r\n"
+        ));
     }
-    let calendar_type = format!(
-        "text/calendar; charset=utf-8; method={}",
-        cal.method.as_str()
-    );
-    // Encoded once for both parts.
-    let ics = base64(&cal.ics);
-    let calendar = SinglePart::builder()
-        .header(
-            ContentType::parse(&calendar_type)
-                .map_err(|e| Error::Internal(format!("calendar content type: {e}")))?,
-        )
-        .body(ics.clone());
-    let attachment = SinglePart::builder()
-        .header(
-            ContentType::parse("application/ics; name=\"invite.ics\"")
-                .map_err(|e| Error::Internal(format!("attachment content type: {e}")))?,
-        )
-        .header(ContentDisposition::attachment("invite.ics"))
-        .body(ics);
-    head.multipart(
-        MultiPart::mixed()
-            .multipart(words.singlepart(calendar))
-            .singlepart(attachment),
-    )
-    .map_err(|e| Error::Internal(format!("cannot build the e-mail: {e}")))
+    m.push_fmt(format_args!(
+        "Content-Type: multipart/alternative; boundary=\"{alternative}\"\r\n\r\n\
+         --{alternative}\r\n"
+    ));
+    m.push(TEXT_PART);
+    m.push_base64(&i.text);
+    m.push_fmt(format_args!("\r\n--{alternative}\r\n"));
+    m.push(HTML_PART);
+    m.push_base64(&i.html);
+    let (Some(cal), Some(calendar_type)) = (&i.calendar, calendar_type) else {
+        m.push_fmt(format_args!("\r\n--{alternative}--\r\n"));
+        return Ok(m);
+    };
+    m.push_fmt(format_args!("\r\n--{alternative}\r\n"));
+    m.push(calendar_type.as_bytes());
+    let ics = m.push_base64(&cal.ics);
+    m.push_fmt(format_args!("\r\n--{alternative}--\r\n--{mixed}\r\n"));
+    m.push(ATTACHMENT_PART);
+    m.push_base64_again(ics);
+    m.push_fmt(format_args!("\r\n--{mixed}--\r\n"));
+    Ok(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lettre::message::Body;
+    use lettre::message::header::ContentTransferEncoding;
     use mail_parser::{MessageParser, MimeHeaders};
 
     /// The content types of every part, in order: `multipart/mixed`, `text/plain`, ….
@@ -251,7 +404,16 @@ mod tests {
         }
     }
 
-    /// lettre's own base64 body of `text`, which [`base64`] must equal byte for byte.
+    /// A body as [`Built::wire`] writes it.
+    fn ours(text: &str) -> Vec<u8> {
+        let mut crlf = Vec::new();
+        push_crlf(text, &mut crlf);
+        let mut out = Vec::new();
+        base64_lines(&crlf, &mut out);
+        out
+    }
+
+    /// lettre's own base64 body of `text`, which [`ours`] must equal byte for byte.
     fn lettres(text: &str) -> Vec<u8> {
         Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::Base64)
             .expect("base64 takes any text")
@@ -275,10 +437,8 @@ mod tests {
             format!("{line}\r\n").repeat(40),
             ICS.to_owned(),
         ] {
-            let ours = base64(&text);
-            assert_eq!(ours.encoding(), ContentTransferEncoding::Base64);
             assert_eq!(
-                String::from_utf8_lossy(ours.as_ref()),
+                String::from_utf8_lossy(&ours(&text)),
                 String::from_utf8_lossy(&lettres(&text)),
                 "{text:?}"
             );
@@ -288,13 +448,13 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn base64_bodies_match_lettres_for_any_text(text in "[a-z \r\nđêơ😀]{0,300}") {
-            proptest::prop_assert_eq!(base64(&text).into_vec(), lettres(&text));
+            proptest::prop_assert_eq!(ours(&text), lettres(&text));
         }
     }
 
     #[test]
     fn the_mime_layout_is_the_one_calendar_clients_read() {
-        let raw = build(&invitation()).expect("builds").formatted();
+        let raw = build(&invitation()).expect("builds").wire();
         let text = String::from_utf8_lossy(&raw);
         assert!(!text.contains("\r\nBcc:"), "no header injected: {text}");
         assert!(!text.contains("\r\nX-Injected:"), "{text}");
@@ -355,10 +515,60 @@ mod tests {
     }
 
     #[test]
+    fn its_pieces_are_the_message_as_sent() {
+        let m = build(&invitation()).expect("builds");
+        let wire = m.wire();
+        assert_eq!(m.wire_len(), wire.len());
+        let mut again = Vec::new();
+        let mut bodies = Vec::new();
+        for p in m.pieces() {
+            match p {
+                Piece::AsIs(bytes) => again.extend_from_slice(bytes),
+                Piece::Base64(bytes) => {
+                    base64_lines(bytes, &mut again);
+                    bodies.push(bytes);
+                }
+            }
+        }
+        assert_eq!(again, wire);
+        // Text, HTML, the calendar and the attachment: the same calendar twice.
+        assert_eq!(bodies.len(), 4);
+        assert_eq!(bodies[2], ICS.as_bytes());
+        assert_eq!(bodies[3], ICS.as_bytes());
+        assert_eq!(
+            bodies[0],
+            invitation().text.replace('\n', "\r\n").as_bytes()
+        );
+        // A body starts after a blank line and ends before a boundary line.
+        let mut at = 0;
+        for p in m.pieces() {
+            let len = match p {
+                Piece::AsIs(bytes) => bytes.len(),
+                Piece::Base64(bytes) => {
+                    assert!(wire[..at].ends_with(b"\r\n\r\n"));
+                    let len = base64_len(bytes.len());
+                    assert!(wire[at + len..].starts_with(b"\r\n--hoinghi-"));
+                    len
+                }
+            };
+            at += len;
+        }
+        // Without calendar: text and HTML.
+        let mut i = invitation();
+        i.calendar = None;
+        let m = build(&i).expect("builds");
+        assert_eq!(
+            m.pieces().filter(|p| matches!(p, Piece::Base64(_))).count(),
+            2
+        );
+        assert_eq!(m.wire_len(), m.wire().len());
+    }
+
+    #[test]
     fn a_message_without_calendar_is_text_and_html() {
         let mut i = invitation();
         i.calendar = None;
-        let raw = build(&i).expect("builds").formatted();
+        let raw = build(&i).expect("builds").wire();
         let m = MessageParser::default().parse(&raw).expect("parses");
         let types = part_types(&m);
         assert_eq!(types, ["multipart/alternative", "text/plain", "text/html"]);
@@ -378,7 +588,7 @@ mod tests {
         if let Some(c) = i.calendar.as_mut() {
             c.ics.clone_from(&ics);
         }
-        let raw = build(&i).expect("builds").formatted();
+        let raw = build(&i).expect("builds").wire();
         let text = String::from_utf8_lossy(&raw);
         for part in [
             "text/plain; charset=utf-8",

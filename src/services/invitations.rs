@@ -1946,13 +1946,16 @@ fn in_background() {
     }
 }
 
-/// The message of `mail` as the outbox keeps it: MIME-encoded, then compressed
-/// (`store::outbox_body::pack`), on the thread that built it.
+/// The message of `mail` as the outbox keeps it (`store::outbox_body::pack`) and as
+/// it is sent, on the thread that built it.
 fn pack(mail: &crate::mail::Invitation) -> Result<Packed> {
-    let raw = crate::mail::build(mail)?.formatted();
-    let packed = crate::store::outbox_body::pack(&raw)
+    let built = crate::mail::build(mail)?;
+    let packed = crate::store::outbox_body::pack(&built)
         .map_err(|e| Error::Internal(format!("cannot compress the message: {e}")))?;
-    Ok(Packed { packed, raw })
+    Ok(Packed {
+        packed,
+        raw: built.wire(),
+    })
 }
 
 /// A message built: as the outbox keeps it, and as it is sent.

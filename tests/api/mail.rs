@@ -248,7 +248,7 @@ pub fn messages(n: usize, tag: &str) -> Vec<NewMessage> {
                 recipient: mail.to.email.clone(),
                 subject: mail.subject.clone(),
                 packed: hoinghi::store::outbox_body::pack(
-                    &hoinghi::mail::build(&mail).expect("builds").formatted(),
+                    &hoinghi::mail::build(&mail).expect("builds"),
                 )
                 .expect("packs"),
                 raw: None,
