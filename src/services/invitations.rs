@@ -1173,7 +1173,7 @@ impl FanOut {
     /// Adds `mail`; an address that is no address is a problem to fix, not a failed
     /// send. Whether it was added.
     fn push(&mut self, mail: crate::mail::Invitation, meta: Meta) -> Result<bool> {
-        let packed = pack(&mail);
+        let packed = pack(&mail, self.hand_over);
         self.add(mail, packed, meta)
     }
 
@@ -1222,7 +1222,7 @@ impl FanOut {
             recipient: mail.to.email.trim().to_owned(),
             subject: mail.subject.clone(),
             packed: raw.packed,
-            raw: self.hand_over.then_some(raw.raw),
+            raw: raw.raw,
         });
         if self.sample.is_none() {
             self.sample = Some(mail);
@@ -1321,6 +1321,7 @@ impl FanOut {
         if pending.is_empty() {
             return Ok(());
         }
+        let hand_over = self.hand_over;
         let build = |p: Pending| -> Built {
             match p {
                 Pending::Offer(o) => {
@@ -1334,13 +1335,13 @@ impl FanOut {
                             o.updated,
                         )
                         .map(|mail| {
-                            let raw = pack(&mail);
+                            let raw = pack(&mail, hand_over);
                             (mail, raw)
                         });
                     Built::Offer(o, mail)
                 }
                 Pending::Mail(mail, meta) => {
-                    let raw = pack(&mail);
+                    let raw = pack(&mail, hand_over);
                     Built::Mail(mail, meta, raw)
                 }
             }
@@ -1946,22 +1947,22 @@ fn in_background() {
     }
 }
 
-/// The message of `mail` as the outbox keeps it (`store::outbox_body::pack`) and as
-/// it is sent, on the thread that built it.
-fn pack(mail: &crate::mail::Invitation) -> Result<Packed> {
+/// The message of `mail` as the outbox keeps it (`store::outbox_body::pack`), and as it
+/// is sent if it is to be handed over, on the thread that built it.
+fn pack(mail: &crate::mail::Invitation, hand_over: bool) -> Result<Packed> {
     let built = crate::mail::build(mail)?;
     let packed = crate::store::outbox_body::pack(&built)
         .map_err(|e| Error::Internal(format!("cannot compress the message: {e}")))?;
     Ok(Packed {
         packed,
-        raw: built.wire(),
+        raw: hand_over.then(|| built.wire()),
     })
 }
 
-/// A message built: as the outbox keeps it, and as it is sent.
+/// A message built: as the outbox keeps it, and as it is sent (to hand over).
 struct Packed {
     packed: Vec<u8>,
-    raw: Vec<u8>,
+    raw: Option<Vec<u8>>,
 }
 
 /// Eight hex digits of the SHA-256 of a unit's list: the conference's title and time,
