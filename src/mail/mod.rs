@@ -283,10 +283,11 @@ Content-Transfer-Encoding: base64\r\n\r\n";
 ///
 /// The headers of the message are lettre's (RFC 2047 encoding of names and subject,
 /// folding); the MIME structure is written here, the same for every message of a shape.
-/// lettre's builder took a third of the time of building a message: it parses the From
-/// and To it was just given back out of their header text (with `nom`) to make an SMTP
-/// envelope we do not use, formats each part into a buffer of its own and copies it into
-/// its parent's, and chooses an encoding for each body by scanning it. Every part goes in
+/// lettre's builder took a third of the time of building a message, most of it to parse
+/// the From and To it was just given back out of their header text (with `nom`), to make
+/// an SMTP envelope we do not use; the rest to set up headers for each part, and to
+/// format the message into a buffer from which `outbox_body` decoded the bodies again.
+/// Every part goes in
 /// base64, not the quoted-printable lettre would choose for text that is mostly ASCII
 /// (the HTML, the calendar): Vietnamese puts a multi-byte letter in most words, each
 /// three characters in quoted-printable, so base64 is the shorter (for an invitation,
@@ -381,6 +382,36 @@ mod tests {
             .collect()
     }
 
+    /// What a lenient parser would not notice: CRLF line ends only, `MIME-Version: 1.0`
+    /// in the header section, and for each multipart of `kinds` (outermost first) one
+    /// boundary, opened before its closing delimiter, which closes it once, in nesting
+    /// order, the outermost ending the message.
+    fn assert_framed(raw: &[u8], kinds: &[&str]) {
+        let text = String::from_utf8_lossy(raw);
+        assert!(
+            raw.windows(2).all(|w| w[1] != b'\n' || w[0] == b'\r') && raw[0] != b'\n',
+            "a bare LF: {text}"
+        );
+        let head = &text[..text.find("\r\n\r\n").expect("a header section")];
+        assert!(head.contains("\r\nMIME-Version: 1.0\r\n"), "{head}");
+        let mut closed_at = Vec::new();
+        for kind in kinds {
+            let line = format!("Content-Type: {kind}; boundary=\"");
+            let at = text.find(&line).unwrap_or_else(|| panic!("{kind}: {text}"));
+            let boundary = &text[at + line.len()..];
+            let boundary = &boundary[..boundary.find('"').expect("quoted")];
+            let close = format!("\r\n--{boundary}--\r\n");
+            assert_eq!(text.matches(&close).count(), 1, "{kind}: {text}");
+            let opened = text.find(&format!("\r\n--{boundary}\r\n")).expect("opened");
+            let closed = text.find(&close).expect("closed");
+            assert!(opened < closed);
+            closed_at.push((closed, close.len()));
+        }
+        // Inner multiparts close before outer ones, and the outermost ends the message.
+        assert!(closed_at.windows(2).all(|w| w[1].0 < w[0].0), "{text}");
+        assert_eq!(closed_at[0].0 + closed_at[0].1, raw.len(), "{text}");
+    }
+
     const ICS: &str = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Hội nghị\r\nEND:VCALENDAR\r\n";
 
     fn invitation() -> Invitation {
@@ -458,7 +489,9 @@ mod tests {
         let text = String::from_utf8_lossy(&raw);
         assert!(!text.contains("\r\nBcc:"), "no header injected: {text}");
         assert!(!text.contains("\r\nX-Injected:"), "{text}");
+        assert_framed(&raw, &["multipart/mixed", "multipart/alternative"]);
         let m = MessageParser::default().parse(&raw).expect("parses");
+        assert!(m.date().is_some(), "a Date header");
         assert_eq!(
             m.subject(),
             Some(
@@ -569,7 +602,9 @@ mod tests {
         let mut i = invitation();
         i.calendar = None;
         let raw = build(&i).expect("builds").wire();
+        assert_framed(&raw, &["multipart/alternative"]);
         let m = MessageParser::default().parse(&raw).expect("parses");
+        assert!(m.date().is_some(), "a Date header");
         let types = part_types(&m);
         assert_eq!(types, ["multipart/alternative", "text/plain", "text/html"]);
     }

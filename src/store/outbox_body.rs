@@ -10,10 +10,12 @@
 //! bytes to go through. Each body is encoded into its lines when the message is read
 //! ([`unpack`]), as `mail::Built::wire` encodes it to send it.
 //!
-//! Rows written before are the bare message, or a frame of the message as it is:
-//! [`unpack`] tells them apart by zstd's magic number, which no message can start with,
-//! and by the format's two first bytes, a NUL and `6`, which no message can start with
-//! either (a message starts with a header name, in ASCII).
+//! Rows written before are the bare message, a frame of the message as it is, or a frame
+//! in this format whose base64 runs were found by decoding the message as sent (up to
+//! 2026-12-07; [`fold`] reads any sequence of pieces): [`unpack`] tells them apart by
+//! zstd's magic number, which no message can start with, and by the format's two first
+//! bytes, a NUL and `6`, which no message can start with either (a message starts with a
+//! header name, in ASCII).
 use sea_orm::entity::prelude::*;
 
 /// The whole message of an outbox row, as [`pack`] keeps it.
@@ -60,6 +62,10 @@ fn unfolded(m: &crate::mail::Built) -> std::io::Result<Vec<u8>> {
             crate::mail::Piece::AsIs(bytes) => piece(&mut out, LITERAL, bytes),
             crate::mail::Piece::Base64(bytes) => piece(&mut out, BASE64, bytes),
         }
+    }
+    // `unpack` refuses a frame that says it holds more.
+    if out.len() > MOST {
+        return Err(invalid(format!("a message kept in {} bytes", out.len())));
     }
     Ok(out)
 }
@@ -126,7 +132,9 @@ fn piece(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// The message [`unfolded`] wrote as `inner`.
+/// The message kept as `inner`, written by [`unfolded`] or, before, from the message as
+/// sent: its pieces in any order and number, each body encoded as `mail::base64_lines`
+/// encodes it.
 fn fold(inner: &[u8]) -> std::io::Result<Vec<u8>> {
     let damaged = || invalid("a kept message is damaged".into());
     let read_u32 = |at: usize| -> Option<usize> {
@@ -194,6 +202,18 @@ mod tests {
         .expect("builds")
     }
 
+    /// The tags of the pieces of `inner`, in order.
+    fn tags(inner: &[u8]) -> Vec<u8> {
+        let mut tags = Vec::new();
+        let mut at = UNFOLDED.len() + 4;
+        while at < inner.len() {
+            let len = u32::from_le_bytes(inner[at + 1..at + 5].try_into().expect("4 bytes"));
+            tags.push(inner[at]);
+            at += 5 + len as usize;
+        }
+        tags
+    }
+
     #[test]
     fn a_message_is_kept_with_its_bodies_decoded_and_comes_back_as_sent() {
         // Bodies of no line, of one and of many.
@@ -208,14 +228,8 @@ mod tests {
         let wire = m.wire();
         let inner = unfolded(&m).expect("unfolds");
         // Text, HTML, the calendar and the attachment, each decoded.
-        let mut pieces = Vec::new();
-        let mut at = UNFOLDED.len() + 4;
-        while at < inner.len() {
-            let len = u32::from_le_bytes(inner[at + 1..at + 5].try_into().expect("4 bytes"));
-            pieces.push(inner[at]);
-            at += 5 + len as usize;
-        }
-        assert_eq!(pieces.iter().filter(|&&t| t == BASE64).count(), 4);
+        let tags = tags(&inner);
+        assert_eq!(tags.iter().filter(|&&t| t == BASE64).count(), 4, "{tags:?}");
         assert!(
             inner.len() * 10 < wire.len() * 8,
             "{} of {}",
@@ -246,6 +260,27 @@ mod tests {
         let mut damaged = as_is.clone();
         damaged.truncate(as_is.len() / 2);
         assert!(unpack(&damaged).is_err());
+    }
+
+    #[test]
+    fn a_row_whose_runs_were_found_by_decoding_reads_as_it_was() {
+        // Kept by `pack` as of 3230e23, which found the base64 run of the message as sent
+        // and decoded it (`unfold`).
+        let raw = b"From: a@b.example\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+S8OtbmggZ+G7rWkgcXXDvSDEkeG6oWkgYmnhu4N1OiBI4buZaSBuZ2jhu4sgdOG6rXAgaHXhuqVu\r\n\
+IGNodXnhu4NuIMSR4buVaSBz4buRLg==\r\n--b--\r\n";
+        let stored = hex::decode(
+            "28b52ffd20a5fd040052ca262b90b53affb71c4830b161d5ad2a60373bb584a4d89be010212f9fc041\
+             bb82ffa62d4c463d284d715a0146a5ee412821748f990b8d72dda7ba12dcbfb676ebbe80a54efb41f6\
+             96b684655ff5c07dfa78d782fb8d66ac75bfcaae06d95f5b276816a02b76ff69ea98e660e647c23df7\
+             0ccba4a26ce6f11a891c5fc0694a288f1304563e2b8f14eecd8904c580a948446c068a2606331f1a66\
+             46583800",
+        )
+        .expect("hex");
+        let inner = zstd::bulk::decompress(&stored, 1 << 20).expect("a frame");
+        assert!(inner.starts_with(&UNFOLDED));
+        assert_eq!(tags(&inner), [LITERAL, BASE64, LITERAL]);
+        assert_eq!(unpack(&stored).expect("unpacks"), raw);
     }
 
     #[test]
