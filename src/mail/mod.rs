@@ -14,7 +14,9 @@
 //! alone, with its text and HTML.
 //!
 //! Every part goes in base64. Names and subjects are cleaned of CR, LF and other control
-//! characters before they reach a header; lettre encodes non-ASCII text per RFC 2047.
+//! characters before they reach a header; lettre encodes non-ASCII text per RFC 2047,
+//! but for the names of From and To, cut into encoded-words between words only
+//! (`set_address`).
 //! `transport` sends the built messages (SMTP, `.eml` files, or memory).
 pub mod smtp;
 pub mod transport;
@@ -90,6 +92,104 @@ fn mailbox(field: &str, p: &Party) -> Result<Mailbox> {
     })?;
     let name = header_text(&p.name);
     Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
+}
+
+/// The longest line of a header that holds an encoded-word (RFC 2047, 2).
+const ENCODED_LINE: usize = 76;
+
+/// Sets the From or To header `H` to `mailbox`. A name that needs RFC 2047 (one that is
+/// not ASCII) goes in encoded-words that each hold whole words, the space before a word
+/// in the same encoded-word as the word, one encoded-word a line. Written by hand because
+/// lettre (with `email-encoding`) cuts a name wherever its line is full, «Hải Ph» /
+/// «òng»: readers that follow RFC 2047, 6.2 join the two, but Python's `email` with
+/// `policy.default` puts a space between any two encoded-words (CPython issue 128110) and
+/// shows «Hải Ph òng»; cut before a space, each word stays whole for every reader (that
+/// parser shows two spaces at the cut). Other names are lettre's.
+fn set_address<H>(head: &mut lettre::message::header::Headers, mailbox: Mailbox)
+where
+    H: lettre::message::header::Header + From<lettre::message::Mailboxes>,
+{
+    use lettre::message::header::HeaderValue;
+    let Some(name) = mailbox.name.as_deref().filter(|n| !n.is_ascii()) else {
+        head.set(H::from(lettre::message::Mailboxes::from(mailbox)));
+        return;
+    };
+    let header = H::name();
+    let address: &str = mailbox.email.as_ref();
+    let mut value = String::with_capacity(2 * name.len() + address.len() + 8);
+    // The first line holds `Name: `.
+    let mut line = header.len() + 2;
+    for chunk in whole_words(name, header.len() + 2) {
+        if !value.is_empty() {
+            value.push_str("\r\n ");
+            line = 1;
+        }
+        value.push_str("=?utf-8?b?");
+        base64::Engine::encode_string(
+            &base64::engine::general_purpose::STANDARD,
+            chunk,
+            &mut value,
+        );
+        value.push_str("?=");
+        line += ENCODED_WORD_FRAME + chunk.len().div_ceil(3) * 4;
+    }
+    if line + 3 + address.len() > ENCODED_LINE {
+        value.push_str("\r\n");
+    }
+    value.push_str(" <");
+    value.push_str(address);
+    value.push('>');
+    head.insert_raw(HeaderValue::dangerous_new_pre_encoded(
+        header,
+        mailbox.to_string(),
+        value,
+    ));
+}
+
+/// `=?utf-8?b?` and `?=`.
+const ENCODED_WORD_FRAME: usize = 12;
+
+/// `name` cut into the texts of encoded-words: each as many whole words (each but the
+/// first with the space before it) as fit on a line, the first after `first` characters
+/// of the line; a word too long for a line alone is cut between letters.
+fn whole_words(name: &str, first: usize) -> Vec<&str> {
+    // The bytes of UTF-8 an encoded-word of a line holds, after `used` characters.
+    let room = |used: usize| (ENCODED_LINE.saturating_sub(used + ENCODED_WORD_FRAME)) / 4 * 3;
+    let mut chunks = Vec::new();
+    let (mut start, mut end) = (0, 0);
+    let mut cap = room(first);
+    // The ends of the words, each with the space before it.
+    let word_ends = name
+        .char_indices()
+        .filter(|&(at, c)| c == ' ' && at > 0)
+        .map(|(at, _)| at)
+        .chain([name.len()]);
+    for word_end in word_ends {
+        if word_end - start <= cap {
+            end = word_end;
+            continue;
+        }
+        if end > start {
+            chunks.push(&name[start..end]);
+            start = end;
+            cap = room(1);
+        }
+        // A word longer than a line: cut between letters.
+        while word_end - start > cap {
+            let mut cut = start + cap.max(4);
+            while !name.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            chunks.push(&name[start..cut]);
+            start = cut;
+            cap = room(1);
+        }
+        end = word_end;
+    }
+    if end > start {
+        chunks.push(&name[start..end]);
+    }
+    chunks
 }
 
 /// The base64 lines of a body: 76 characters, 57 bytes each (RFC 2045, 6.8).
@@ -297,12 +397,8 @@ Content-Transfer-Encoding: base64\r\n\r\n";
 pub fn build(i: &Invitation) -> Result<Built> {
     use lettre::message::header::{self, Headers};
     let mut head = Headers::with_capacity(7);
-    head.set(header::From::from(lettre::message::Mailboxes::from(
-        mailbox("from", &i.from)?,
-    )));
-    head.set(header::To::from(lettre::message::Mailboxes::from(mailbox(
-        "email", &i.to,
-    )?)));
+    set_address::<header::From>(&mut head, mailbox("from", &i.from)?);
+    set_address::<header::To>(&mut head, mailbox("email", &i.to)?);
     head.set(header::Subject::from(header_text(&i.subject)));
     head.set(header::MessageId::from(format!(
         "<{}>",
@@ -545,6 +641,54 @@ mod tests {
             m.body_text(0).as_deref(),
             Some(invitation().text.replace('\n', "\r\n").as_str())
         );
+    }
+
+    #[test]
+    fn a_long_name_is_cut_between_words_only() {
+        let mut i = invitation();
+        i.from.name = "Sở Giáo dục và Đào tạo thành phố Hải Phòng".into();
+        i.to.name = "Trường Trung học cơ sở Nguyễn Bỉnh Khiêm, Phòng Giáo dục và Đào tạo huyện Thủy Nguyên — Tổ trưởngchuyênmônkhốitrunghọcphổthôngkiêmthưkýhộiđồng".into();
+        let raw = build(&i).expect("builds").wire();
+        let text = String::from_utf8_lossy(&raw);
+        let head = &text[..text.find("\r\n\r\n").expect("headers")];
+        // Every line with an encoded-word within 76 characters.
+        for line in head.split("\r\n") {
+            assert!(!line.contains("=?") || line.len() <= 76, "{line}");
+        }
+        let unfolded = head.replace("\r\n ", " ");
+        for (header, name) in [("From", &i.from.name), ("To", &i.to.name)] {
+            let value = unfolded
+                .split("\r\n")
+                .find_map(|l| l.strip_prefix(&format!("{header}: ")))
+                .expect("the header");
+            let words: Vec<String> = value
+                .split("=?utf-8?b?")
+                .skip(1)
+                .map(|w| {
+                    let b64 = &w[..w.find("?=").expect("end")];
+                    let bytes =
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                            .expect("base64");
+                    String::from_utf8(bytes).expect("whole letters")
+                })
+                .collect();
+            assert!(words.len() > 1, "{header}: {value}");
+            assert_eq!(words.concat(), *name, "{header}");
+            // Each cut is before a space, but inside the one word longer than a line.
+            for w in &words[1..] {
+                assert!(
+                    w.starts_with(' ') || !w.contains(' '),
+                    "{header}: {words:?}"
+                );
+            }
+        }
+        let m = MessageParser::default().parse(&raw).expect("parses");
+        let from = m.from().and_then(|a| a.first()).expect("from");
+        assert_eq!(from.name(), Some(i.from.name.as_str()));
+        assert_eq!(from.address(), Some("vanthu@sogddt-haiphong.example"));
+        let to = m.to().and_then(|a| a.first()).expect("to");
+        assert_eq!(to.name(), Some(i.to.name.as_str()));
+        assert_eq!(to.address(), Some("an@thpt.example"));
     }
 
     #[test]
