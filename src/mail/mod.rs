@@ -221,12 +221,8 @@ fn push_crlf(text: &str, out: &mut Vec<u8>) {
 /// back).
 pub fn base64_lines(bytes: &[u8], out: &mut Vec<u8>) {
     use base64::Engine;
-    let lines = bytes.len().div_ceil(BASE64_LINE_BYTES);
     let start = out.len();
-    out.resize(
-        start + bytes.len().div_ceil(3) * 4 + 2 * lines.saturating_sub(1),
-        0,
-    );
+    out.resize(start + base64_len(bytes.len()), 0);
     let mut at = start;
     for (k, chunk) in bytes.chunks(BASE64_LINE_BYTES).enumerate() {
         if k > 0 {
@@ -277,7 +273,7 @@ impl Built {
     }
 
     /// The start of the piece being written, if it is bytes as they are.
-    fn open(&mut self) -> usize {
+    fn open(&self) -> usize {
         match self.pieces.last() {
             Some((false, r)) if r.end == self.bytes.len() => r.start,
             _ => self.bytes.len(),
