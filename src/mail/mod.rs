@@ -217,9 +217,8 @@ fn push_crlf(text: &str, out: &mut Vec<u8>) {
 }
 
 /// Appends `bytes` to `out` in base64, in lines of 76 characters joined by CRLF, the last
-/// one without (as a MIME body in base64 is written, and `store::outbox_body` writes one
-/// back).
-pub fn base64_lines(bytes: &[u8], out: &mut Vec<u8>) {
+/// one without, as a MIME body in base64 is written.
+fn base64_lines(bytes: &[u8], out: &mut Vec<u8>) {
     use base64::Engine;
     let start = out.len();
     out.resize(start + base64_len(bytes.len()), 0);
@@ -260,8 +259,17 @@ pub struct Built {
 pub enum Piece<'a> {
     /// Bytes that go on the wire as they are.
     AsIs(&'a [u8]),
-    /// Bytes that go on the wire in base64 lines ([`base64_lines`]).
+    /// Bytes that go on the wire in base64 lines ([`write_wire`]).
     Base64(&'a [u8]),
+}
+
+impl<'a> Piece<'a> {
+    /// Its bytes, as they are or as the base64 encodes.
+    pub fn bytes(self) -> &'a [u8] {
+        match self {
+            Piece::AsIs(bytes) | Piece::Base64(bytes) => bytes,
+        }
+    }
 }
 
 impl Built {
@@ -272,33 +280,26 @@ impl Built {
         }
     }
 
-    /// The start of the piece being written, if it is bytes as they are.
-    fn open(&self) -> usize {
-        match self.pieces.last() {
-            Some((false, r)) if r.end == self.bytes.len() => r.start,
-            _ => self.bytes.len(),
-        }
-    }
-
     /// Appends bytes that go on the wire as they are.
     fn push(&mut self, bytes: &[u8]) {
-        let start = self.open();
+        let start = self.bytes.len();
         self.bytes.extend_from_slice(bytes);
-        self.close_as_is(start);
+        self.as_is_from(start);
     }
 
     /// Appends text that goes on the wire as it is.
     fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
-        let start = self.open();
+        let start = self.bytes.len();
         // Writing into a `Vec` cannot fail.
         let _ = std::io::Write::write_fmt(&mut self.bytes, args);
-        self.close_as_is(start);
+        self.as_is_from(start);
     }
 
-    fn close_as_is(&mut self, start: usize) {
+    /// Makes the bytes from `start` a piece as it is, or part of the one before them.
+    fn as_is_from(&mut self, start: usize) {
         let end = self.bytes.len();
         match self.pieces.last_mut() {
-            Some((false, r)) if r.start == start => r.end = end,
+            Some((false, r)) if r.end == start => r.end = end,
             _ => self.pieces.push((false, start..end)),
         }
     }
@@ -331,37 +332,45 @@ impl Built {
 
     /// The length of the message as sent.
     pub fn wire_len(&self) -> usize {
-        self.pieces
-            .iter()
-            .map(|(base64, r)| {
-                if *base64 {
-                    base64_len(r.len())
-                } else {
-                    r.len()
-                }
-            })
-            .sum()
+        wire_len(self.pieces())
     }
 
     /// The message as sent. A body sent twice (the calendar) is encoded once.
     pub fn wire(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.wire_len());
-        let mut last: Option<(std::ops::Range<usize>, std::ops::Range<usize>)> = None;
-        for (base64, r) in &self.pieces {
-            if !base64 {
-                out.extend_from_slice(&self.bytes[r.clone()]);
-                continue;
-            }
-            match &last {
-                Some((from, to)) if from == r => out.extend_from_within(to.clone()),
+        write_wire(self.pieces(), &mut out);
+        out
+    }
+}
+
+/// The length of the message made of `pieces` as sent.
+pub fn wire_len<'a>(pieces: impl IntoIterator<Item = Piece<'a>>) -> usize {
+    pieces
+        .into_iter()
+        .map(|p| match p {
+            Piece::AsIs(bytes) => bytes.len(),
+            Piece::Base64(bytes) => base64_len(bytes.len()),
+        })
+        .sum()
+}
+
+/// Appends the message made of `pieces` as sent to `out`: bytes as they are, bodies in
+/// base64 lines. A body the same as the one before it (the calendar, again as the
+/// attachment) is copied from what was written, not encoded again.
+pub fn write_wire<'a>(pieces: impl IntoIterator<Item = Piece<'a>>, out: &mut Vec<u8>) {
+    let mut last: Option<(&[u8], std::ops::Range<usize>)> = None;
+    for p in pieces {
+        match p {
+            Piece::AsIs(bytes) => out.extend_from_slice(bytes),
+            Piece::Base64(bytes) => match &last {
+                Some((body, written)) if *body == bytes => out.extend_from_within(written.clone()),
                 _ => {
                     let at = out.len();
-                    base64_lines(&self.bytes[r.clone()], &mut out);
-                    last = Some((r.clone(), at..out.len()));
+                    base64_lines(bytes, out);
+                    last = Some((bytes, at..out.len()));
                 }
-            }
+            },
         }
-        out
     }
 }
 
@@ -402,35 +411,27 @@ pub fn build(i: &Invitation) -> Result<Built> {
     )));
     head.set(header::MIME_VERSION_1_0);
     head.set(header::Date::now());
-    let calendar_type = match &i.calendar {
-        None => None,
-        Some(cal) => {
-            let method_line = format!("\r\nMETHOD:{}\r\n", cal.method.as_str());
-            if !cal.ics.contains(&method_line) {
-                return Err(Error::Internal(format!(
-                    "the calendar's METHOD is not {}",
-                    cal.method.as_str()
-                )));
-            }
-            Some(format!(
-                "Content-Type: text/calendar; charset=utf-8; method={}\r\n\
-                 Content-Transfer-Encoding: base64\r\n\r\n",
+    if let Some(cal) = &i.calendar {
+        let method_line = format!("\r\nMETHOD:{}\r\n", cal.method.as_str());
+        if !cal.ics.contains(&method_line) {
+            return Err(Error::Internal(format!(
+                "the calendar's METHOD is not {}",
                 cal.method.as_str()
-            ))
+            )));
         }
-    };
+    }
     let hash = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         i.message_id.hash(&mut h);
         h.finish()
     };
-    let alternative = format!("hoinghi-alt-{hash:016x}");
-    let mixed = format!("hoinghi-mixed-{hash:016x}");
+    let alternative = Boundary("alt", hash);
+    let mixed = Boundary("mixed", hash);
 
     let mut m = Built::new();
     m.push_fmt(format_args!("{head}"));
-    if calendar_type.is_some() {
+    if i.calendar.is_some() {
         m.push_fmt(format_args!(
             "Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n--{mixed}\r\n"
         ));
@@ -444,18 +445,33 @@ pub fn build(i: &Invitation) -> Result<Built> {
     m.push_fmt(format_args!("\r\n--{alternative}\r\n"));
     m.push(HTML_PART);
     m.push_base64(&i.html);
-    let (Some(cal), Some(calendar_type)) = (&i.calendar, calendar_type) else {
+    let Some(cal) = &i.calendar else {
         m.push_fmt(format_args!("\r\n--{alternative}--\r\n"));
         return Ok(m);
     };
-    m.push_fmt(format_args!("\r\n--{alternative}\r\n"));
-    m.push(calendar_type.as_bytes());
+    m.push_fmt(format_args!(
+        "\r\n--{alternative}\r\n\
+         Content-Type: text/calendar; charset=utf-8; method={}\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n",
+        cal.method.as_str()
+    ));
     let ics = m.push_base64(&cal.ics);
     m.push_fmt(format_args!("\r\n--{alternative}--\r\n--{mixed}\r\n"));
     m.push(ATTACHMENT_PART);
     m.push_base64_again(ics);
     m.push_fmt(format_args!("\r\n--{mixed}--\r\n"));
     Ok(m)
+}
+
+/// A boundary: `hoinghi-`, the kind of its multipart, `-` and the hash of the message's
+/// Message-ID.
+#[derive(Clone, Copy)]
+struct Boundary(&'static str, u64);
+
+impl std::fmt::Display for Boundary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "hoinghi-{}-{:016x}", self.0, self.1)
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ fn unfolded(m: &crate::mail::Built) -> std::io::Result<Vec<u8>> {
         .ok()
         .filter(|&t| t as usize <= MOST)
         .ok_or_else(|| invalid(format!("a message of {} bytes", m.wire_len())))?;
-    let mut out = Vec::with_capacity(8 << 10);
+    let size = m.pieces().map(|p| 5 + p.bytes().len()).sum::<usize>();
+    let mut out = Vec::with_capacity(UNFOLDED.len() + 4 + size);
     out.extend_from_slice(&UNFOLDED);
     out.extend_from_slice(&total.to_le_bytes());
     for p in m.pieces() {
@@ -133,9 +134,10 @@ fn piece(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
 }
 
 /// The message kept as `inner`, written by [`unfolded`] or, before, from the message as
-/// sent: its pieces in any order and number, each body encoded as `mail::base64_lines`
+/// sent: its pieces in any order and number, each body encoded as `mail::write_wire`
 /// encodes it.
 fn fold(inner: &[u8]) -> std::io::Result<Vec<u8>> {
+    use crate::mail::Piece;
     let damaged = || invalid("a kept message is damaged".into());
     let read_u32 = |at: usize| -> Option<usize> {
         let b = inner.get(at..at + 4)?;
@@ -145,26 +147,25 @@ fn fold(inner: &[u8]) -> std::io::Result<Vec<u8>> {
     if total > MOST {
         return Err(invalid(format!("a kept message says it is {total} bytes")));
     }
-    let mut out = Vec::with_capacity(total);
+    let mut pieces = Vec::new();
     let mut at = UNFOLDED.len() + 4;
     while at < inner.len() {
-        let tag = inner[at];
         let len = read_u32(at + 1).ok_or_else(damaged)?;
         let end = (at + 5).checked_add(len).ok_or_else(damaged)?;
         let bytes = inner.get(at + 5..end).ok_or_else(damaged)?;
-        match tag {
-            LITERAL => out.extend_from_slice(bytes),
-            BASE64 => crate::mail::base64_lines(bytes, &mut out),
+        pieces.push(match inner[at] {
+            LITERAL => Piece::AsIs(bytes),
+            BASE64 => Piece::Base64(bytes),
             _ => return Err(damaged()),
-        }
-        if out.len() > total {
-            return Err(damaged());
-        }
-        at += 5 + len;
+        });
+        at = end;
     }
-    if out.len() != total {
+    // Checked before anything is written: a damaged length allocates nothing.
+    if crate::mail::wire_len(pieces.iter().copied()) != total {
         return Err(damaged());
     }
+    let mut out = Vec::with_capacity(total);
+    crate::mail::write_wire(pieces, &mut out);
     Ok(out)
 }
 
