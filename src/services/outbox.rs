@@ -234,7 +234,9 @@ fn now_ms() -> i64 {
 }
 
 /// Adds `messages` to the outbox, skipping those whose Message-ID is there already;
-/// returns how many were added. Call it inside the transaction of the change.
+/// returns how many were added. Call it inside the transaction of the change. Nothing is
+/// handed over: a worker reads each message from `outbox_body` (the fan-out, which hands
+/// its messages to this process's worker, builds a [`ToEnqueue`] before its transaction).
 pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>) -> Result<u64> {
     let to_enqueue = ToEnqueue::new(db.get_database_backend(), messages);
     Ok(to_enqueue.run(db).await?.added)
@@ -894,7 +896,7 @@ impl Worker {
         // tenth of the pace until the enqueueing ended). How much of it is used follows
         // the pace ([`Claims`]).
         let capacity = (s.concurrency * 2).max(s.max_unrecorded).min(most);
-        let mut claims = Claims::new((s.concurrency * 2).min(capacity), capacity);
+        let mut claims = Claims::new(s.concurrency * 2, capacity);
         let (work_tx, work_rx) = mpsc::channel::<Claimed>(capacity);
         let work_rx = Arc::new(Mutex::new(work_rx));
         // A sender holds a permit from before it takes a message until its outcome is
@@ -1035,7 +1037,7 @@ impl Worker {
             claims.sent(Instant::now(), batch.len());
             let room = work_tx
                 .as_ref()
-                .map_or(0, |tx| claims.room(capacity - tx.capacity()));
+                .map_or(0, |tx| claims.room(tx.max_capacity() - tx.capacity()));
             let reclaim = room > 0 && last_reclaim.elapsed() >= s.lease / 4;
             if reclaim {
                 last_reclaim = Instant::now();
@@ -1076,7 +1078,7 @@ impl Worker {
             if !recorded && claimed == 0 {
                 let idle = work_tx
                     .as_ref()
-                    .is_some_and(|tx| claims.room(capacity - tx.capacity()) > 0);
+                    .is_some_and(|tx| claims.room(tx.max_capacity() - tx.capacity()) > 0);
                 tokio::select! {
                     got = done_rx.recv() => match got {
                         Some((o, ack)) => {
