@@ -1147,8 +1147,9 @@ struct Offer {
     write: ledger::Write,
 }
 
-/// A pending message built: its e-mail and bytes (or why its address is none).
-enum Built {
+/// A pending message rendered and built: its e-mail and bytes (or why its address is
+/// none).
+enum Rendered {
     Offer(
         Box<Offer>,
         Result<(crate::mail::Invitation, Result<Packed>)>,
@@ -1322,7 +1323,7 @@ impl FanOut {
             return Ok(());
         }
         let hand_over = self.hand_over;
-        let build = |p: Pending| -> Built {
+        let build = |p: Pending| -> Rendered {
             match p {
                 Pending::Offer(o) => {
                     let mail = ctx
@@ -1338,16 +1339,16 @@ impl FanOut {
                             let raw = pack(&mail, hand_over);
                             (mail, raw)
                         });
-                    Built::Offer(o, mail)
+                    Rendered::Offer(o, mail)
                 }
                 Pending::Mail(mail, meta) => {
                     let raw = pack(&mail, hand_over);
-                    Built::Mail(mail, meta, raw)
+                    Rendered::Mail(mail, meta, raw)
                 }
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let built: Vec<Built> = if threads < 2 || pending.len() < 16 {
+        let built: Vec<Rendered> = if threads < 2 || pending.len() < 16 {
             pending.into_iter().map(build).collect()
         } else {
             let chunk = pending.len().div_ceil(threads);
@@ -1375,10 +1376,10 @@ impl FanOut {
         };
         for b in built {
             match b {
-                Built::Mail(mail, meta, raw) => {
+                Rendered::Mail(mail, meta, raw) => {
                     self.add(*mail, raw, meta)?;
                 }
-                Built::Offer(o, mail) => {
+                Rendered::Offer(o, mail) => {
                     let (mail, raw) = mail?;
                     let o = *o;
                     if self.add(mail, raw, o.meta)? {
